@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export HOST ?= 127.0.0.1
+export PORT ?= 8000
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test test-sqlite test-postgres test-browser venv translations lint migrate demo bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+translations: venv
+	$(VENV)/bin/pybabel compile --use-fuzzy -d server/translations -D messages --statistics 2>/dev/null || \
+	  $(VENV)/bin/pybabel compile --use-fuzzy -d server/translations -D messages
+
+migrate: venv
+	$(PY) -m server migrate
+
+demo: migrate
+	DEMO=1 $(PY) -m server demo
+
+## Set everything up and serve the app with demo data on $HOST:$PORT.
+run: venv translations migrate
+	DEMO=$${DEMO:-1} $(PY) -m server serve
+
+## Set everything up and run every test: SQLite, then PostgreSQL, then the browser.
+test: venv translations lint test-sqlite test-postgres test-browser
+
+lint: venv
+	$(VENV)/bin/ruff check server tests bench
+
+test-sqlite: venv
+	$(VENV)/bin/pytest -q -m "not browser"
+
+test-postgres: venv
+	@$(PY) -c "import asyncio, asyncpg, sys; u='$(TEST_DATABASE_URL)'.replace('postgresql+asyncpg://','postgresql://'); \
+	  asyncio.run(asyncpg.connect(u, timeout=5)).terminate() if True else None" \
+	  || (echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): start it (see README)." >&2; exit 1)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q -m "not browser"
+
+test-browser: venv
+	@test -x $(CHROMIUM) || (echo "Chromium is missing at $(CHROMIUM): apt-get install chromium" >&2; exit 1)
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q -m browser
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""Zayavka: transparent housing-and-utilities repair requests."""

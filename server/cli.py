@@ -1,0 +1,150 @@
+"""The command line: serve, migrate, demo, create-user, import-buildings, vapid-keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from server.settings import Settings
+
+
+def _migrate(settings: Settings) -> None:
+    from server.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    _migrate(settings)
+    print("Миграции применены.")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from server.demo import load_demo
+
+    settings = Settings.from_env()
+    loaded = asyncio.run(load_demo(settings))
+    print("Демо-данные загружены." if loaded else "База не пуста: демо-данные не загружались.")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = Settings.from_env()
+    if args.migrate:
+        _migrate(settings)
+    if settings.demo:
+        from server.demo import DEMO_LOGINS, load_demo
+
+        asyncio.run(load_demo(settings))
+        print("Демо-режим. Входы (пароль у всех: demo): " + ", ".join(DEMO_LOGINS))
+    print(f"Заявка ЖКХ: {settings.base_url}")
+    uvicorn.run(
+        "server.asgi:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level=os.environ.get("LOG_LEVEL", "info"),
+    )
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    from server.db.session import Database
+    from server.services.accounts import create_user
+    from server.services.errors import InvalidInput
+
+    settings = Settings.from_env()
+    password = args.password or os.environ.get("ZAYAVKA_PASSWORD") or getpass.getpass("Пароль: ")
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            user = await create_user(
+                db,
+                login=args.login,
+                name=args.name or args.login,
+                role=args.role,
+                password=password,
+                organisation_id=args.organisation,
+                phone=args.phone,
+            )
+            print(f"Создан пользователь {user.login} (id {user.id}).")
+        except InvalidInput as exc:
+            for field, message in exc.fields.items():
+                print(f"{field}: {message}", file=sys.stderr)
+            sys.exit(2)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def cmd_import_buildings(args: argparse.Namespace) -> None:
+    from server.db.session import Database
+    from server.services.catalog import import_buildings_csv
+
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            report = await import_buildings_csv(db, Path(args.file).read_bytes())
+        finally:
+            await db.dispose()
+        print(report.summary())
+        for line in report.errors:
+            print(line, file=sys.stderr)
+        if report.errors:
+            sys.exit(2)
+
+    asyncio.run(run())
+
+
+def cmd_vapid_keys(args: argparse.Namespace) -> None:
+    from server.push.keys import print_new_keys
+
+    print_new_keys()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="zayavka", description="Заявка ЖКХ")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="запустить веб-сервер")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--migrate", action="store_true", help="сначала применить миграции")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="применить миграции").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="загрузить демо-данные в пустую базу").set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("create-user", help="создать пользователя")
+    user.add_argument("login")
+    user.add_argument("--role", required=True)
+    user.add_argument("--name")
+    user.add_argument("--organisation", type=int)
+    user.add_argument("--phone")
+    user.add_argument("--password")
+    user.set_defaults(func=cmd_create_user)
+
+    imp = sub.add_parser("import-buildings", help="загрузить дома из CSV")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import_buildings)
+
+    sub.add_parser("vapid-keys", help="создать ключи VAPID").set_defaults(func=cmd_vapid_keys)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,352 @@
+"""The stored data: typed SQLAlchemy 2 models. The schema itself is made by Alembic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on both PostgreSQL and SQLite (which forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # domain.roles.OrgKind
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    short_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    inn: Mapped[str | None] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganisationContractor(Base):
+    """Which contractors work for which УК/ТСЖ/РСО."""
+
+    __tablename__ = "organisation_contractors"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    contractor_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Building(Base):
+    __tablename__ = "buildings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street: Mapped[str] = mapped_column(String(200))
+    house: Mapped[str] = mapped_column(String(20))
+    # Lower-cased «улица дом» for search as you type.
+    search_key: Mapped[str] = mapped_column(String(240), index=True)
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    floors: Mapped[int | None]
+    flats: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    manager: Mapped[Organisation | None] = relationship(lazy="raise")
+
+    __table_args__ = (UniqueConstraint("street", "house", name="uq_buildings_address"),)
+
+    @property
+    def address(self) -> str:
+        return f"{self.street}, {self.house}"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)  # also the Open311 service_code
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[str] = mapped_column(String(100), default="")
+    priority: Mapped[str] = mapped_column(String(20), default="normal")  # emergency|urgent|normal
+    deadline_minutes: Mapped[int] = mapped_column(Integer)
+    summer_deadline_minutes: Mapped[int | None] = mapped_column(Integer)
+    handler: Mapped[str] = mapped_column(String(20), default="manager")  # domain.routing.Handler
+    handler_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=100)
+
+    @property
+    def emergency(self) -> bool:
+        return self.priority == "emergency"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # +7XXXXXXXXXX
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), index=True)  # domain.roles.Role
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    # None for residents created by an operator on a call: they may register later.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="ru")
+    notify_new_requests: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+
+
+class Request(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)  # 2026-000123
+    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    flat: Mapped[str] = mapped_column(String(20), default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10))  # web | phone | api | open311
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), index=True)  # domain.workflow.State
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    due_warned_at: Mapped[datetime | None]
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    # A key made by the form or the client: the same key filed twice makes one request.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    building: Mapped[Building] = relationship(lazy="raise")
+    category: Mapped[Category] = relationship(lazy="raise")
+    resident: Mapped[User] = relationship(lazy="raise", foreign_keys=[resident_id])
+    organisation: Mapped[Organisation | None] = relationship(
+        lazy="raise", foreign_keys=[organisation_id]
+    )
+    contractor: Mapped[Organisation | None] = relationship(
+        lazy="raise", foreign_keys=[contractor_id]
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        Index("ix_requests_org_state", "organisation_id", "state"),
+        Index("ix_requests_contractor_state", "contractor_id", "state"),
+    )
+
+
+class TimelineEntry(Base):
+    """The append-only history of a request: never updated, never deleted."""
+
+    __tablename__ = "timeline_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What happened: a workflow action ("assign", "comment", ...), "file", or a system note
+    # such as "qr_confirmed" / "qr_flagged".
+    kind: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
+    actor_organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+
+
+class WorkOrder(Base):
+    """Заказ-наряд: one per assignment of a contractor to a request."""
+
+    __tablename__ = "work_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The unguessable part of the job URL printed in the QR code. It opens nothing by itself.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printed_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # The key the phone made for a completion, so a repeated send changes nothing.
+    completion_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    needs_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    check_reason: Mapped[str] = mapped_column(Text, default="")
+
+    request: Mapped[Request] = relationship(lazy="raise")
+    contractor: Mapped[Organisation] = relationship(lazy="raise")
+    worker: Mapped[User | None] = relationship(lazy="raise")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    timeline_entry_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_entries.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # photo | signed_order
+    filename: Mapped[str] = mapped_column(String(80), unique=True)  # random, under MEDIA_DIR
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For signed work orders: confirmed | missing | mismatch (see services.work_orders).
+    qr_status: Mapped[str | None] = mapped_column(String(20))
+    qr_text: Mapped[str | None] = mapped_column(Text)
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+
+class PushSubscription(Base):
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(Text, unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_success_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A message to deliver after commit (web push, webhook), written with the event."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))  # push | webhook
+    target_id: Mapped[int] = mapped_column(Integer, index=True)  # subscription or webhook id
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    topic: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A token for integrators (JSON API) or Open311 clients, stored only as a hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # api | open311
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """Server-side sessions, shared by every process."""
+
+    __tablename__ = "web_sessions"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,26 @@
+"""What goes over the bus: ids only. Receivers re-read everything from the database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    request_id: int
+    entry_id: int | None  # the timeline entry written with the change
+    # Who is concerned, so channels can skip events that are clearly not theirs without a
+    # database read; the permission check itself re-reads the request.
+    organisation_id: int | None = None
+    contractor_id: int | None = None
+    resident_id: int | None = None
+    kind: str = "request"
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str) -> RequestEvent:
+        data = json.loads(raw)
+        return cls(**{k: data.get(k) for k in cls.__slots__ if k in data})

@@ -1,0 +1,53 @@
+"""Contractors and their workers: work orders, the printed sheet with its QR code, the QR link."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+
+from server.app import services_of
+from server.domain.roles import Role
+from server.routes.guards import current_actor, roles
+from server.routes.rendering import render
+from server.services import queries, work_orders
+from server.services.queries import BoardFilters
+
+contractor_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
+
+
+@get("/jobs", guards=contractor_staff, name="jobs")
+async def jobs(request: Request[Any, Any, Any], state_filter: Annotated[str, Parameter(query="state")] = "open") -> Template:
+    svc = services_of(request)
+    rows = await queries.contractor_jobs(svc, current_actor(request), BoardFilters(state=state_filter))
+    return render(
+        request,
+        "contractor/jobs.html",
+        {"user": request.scope["user"], "rows": rows, "state": state_filter},
+        block="jobs",
+    )
+
+
+@get("/jobs/{token:str}", guards=contractor_staff, name="job_by_token")
+async def job_by_token(request: Request[Any, Any, Any], token: str) -> Redirect:
+    """The URL in the printed QR code. The token finds the job; the sign-in decides access."""
+    request_id = await queries.job_by_token(
+        services_of(request), current_actor(request), token[:64]
+    )
+    return Redirect(f"/requests/{request_id}", status_code=303)
+
+
+@get(
+    "/work-orders/{order_id:int}/print",
+    guards=[roles(Role.CONTRACTOR, Role.WORKER, Role.DISPATCHER)],
+    name="print_work_order",
+)
+async def print_work_order(request: Request[Any, Any, Any], order_id: int) -> Template:
+    svc = services_of(request)
+    sheet = await work_orders.print_sheet(svc, current_actor(request), order_id)
+    return render(request, "contractor/print.html", {"user": request.scope["user"], "sheet": sheet})
+
+
+ROUTES = [jobs, job_by_token, print_work_order]

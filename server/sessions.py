@@ -1,0 +1,73 @@
+"""Server-side sessions kept in the database, so every process sees the same sign-ins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from litestar.stores.base import Store
+from sqlalchemy import delete, select
+
+from server.db.models import WebSession, utcnow
+from server.db.session import Database
+
+
+def _seconds(value: int | timedelta | None) -> int | None:
+    if value is None:
+        return None
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value)
+
+
+class DatabaseStore(Store):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        seconds = _seconds(expires_in)
+        expires = utcnow() + timedelta(seconds=seconds) if seconds else None
+        async with self.db.begin() as session:
+            row = await session.get(WebSession, key)
+            if row is None:
+                session.add(WebSession(key=key, data=data, expires_at=expires))
+            else:
+                row.data = data
+                row.expires_at = expires
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        async with self.db.read() as session:
+            row = await session.get(WebSession, key)
+        if row is None:
+            return None
+        if row.expires_at is not None and row.expires_at <= utcnow():
+            await self.delete(key)
+            return None
+        seconds = _seconds(renew_for)
+        if seconds:
+            await self.set(key, row.data, seconds)
+        return row.data
+
+    async def delete(self, key: str) -> None:
+        async with self.db.begin() as session:
+            await session.execute(delete(WebSession).where(WebSession.key == key))
+
+    async def delete_all(self) -> None:
+        async with self.db.begin() as session:
+            await session.execute(delete(WebSession))
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        async with self.db.read() as session:
+            expires = await session.scalar(
+                select(WebSession.expires_at).where(WebSession.key == key)
+            )
+        if expires is None:
+            return None
+        return max(0, int((expires - utcnow()).total_seconds()))
+
+    async def delete_expired(self) -> None:
+        async with self.db.begin() as session:
+            await session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))

@@ -1,0 +1,89 @@
+"""Settings from the environment. Local runs keep a generated secret under var/."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _local_secret() -> str:
+    path = VAR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    broadcast_url: str
+    secret_key: str
+    base_url: str
+    media_dir: Path
+    demo: bool
+    production: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str | None = None  # sessions in Redis when set
+    vapid_private_key: str | None = None
+    vapid_public_key: str | None = None
+    vapid_subject: str = "mailto:support@zayavka.example"
+    push_worker_in_process: bool = True
+    town_name: str = "Заинск"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        production = _flag(env.get("PRODUCTION"))
+        secret = env.get("SECRET_KEY") or ""
+        if not secret:
+            if production:
+                raise RuntimeError("SECRET_KEY must be set when PRODUCTION=1")
+            secret = _local_secret()
+        host = env.get("HOST", "127.0.0.1")
+        port = int(env.get("PORT", "8000"))
+        database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{VAR / 'zayavka.db'}"
+        return cls(
+            database_url=normalise_database_url(database_url),
+            broadcast_url=env.get("BROADCAST_URL", "memory://"),
+            secret_key=secret,
+            base_url=(env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+            media_dir=Path(env.get("MEDIA_DIR") or VAR / "media"),
+            demo=_flag(env.get("DEMO")),
+            production=production,
+            host=host,
+            port=port,
+            redis_url=env.get("REDIS_URL") or None,
+            vapid_private_key=env.get("VAPID_PRIVATE_KEY") or None,
+            vapid_public_key=env.get("VAPID_PUBLIC_KEY") or None,
+            vapid_subject=env.get("VAPID_SUBJECT", "mailto:support@zayavka.example"),
+            push_worker_in_process=_flag(env.get("PUSH_WORKER_IN_PROCESS"), default=True),
+            town_name=env.get("TOWN_NAME", "Заинск"),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain URLs hosting platforms give and pick our async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url

@@ -1,0 +1,89 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set),
+migrated with Alembic once per run and emptied between tests, and a small town to work in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from server.db.migrate import upgrade
+from server.db.models import Base
+from server.settings import Settings, normalise_database_url
+from tests.world import World, build_world
+
+TEST_DB = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test run, migrated to head."""
+    if TEST_DB:
+        base = normalise_database_url(TEST_DB)
+        name = f"zayavka_test_{uuid.uuid4().hex[:10]}"
+        admin_url = base.rsplit("/", 1)[0] + "/postgres"
+        url = base.rsplit("/", 1)[0] + "/" + name
+        asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            asyncio.run(
+                _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _empty(url: str) -> None:
+    from server.db.session import Database
+
+    db = Database(url)
+    try:
+        async with db.begin() as session:
+            tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+            if db.is_postgres:
+                await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    await session.execute(text(f"DELETE FROM {table}"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    asyncio.run(_empty(database_url))
+    return Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+            "BASE_URL": "http://testserver.local",
+            "MEDIA_DIR": str(tmp_path / "media"),
+            "BROADCAST_URL": "memory://",
+        }
+    )
+
+
+@pytest.fixture
+def world(settings: Settings) -> World:
+    """A small town: two УК, a ТСЖ, a water supplier, contractors, buildings, people."""
+    return asyncio.run(build_world(settings))

@@ -1,0 +1,35 @@
+"""Helpers for driving the app over HTTP like a browser does (cookies, CSRF, forms)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar.testing import TestClient
+
+from tests.world import PASSWORD
+
+CSRF_COOKIE = "zayavka_csrf"
+
+
+def csrf(client: TestClient[Any]) -> str:
+    if CSRF_COOKIE not in client.cookies:
+        client.get("/login")
+    return client.cookies[CSRF_COOKIE]
+
+
+def post(client: TestClient[Any], url: str, data: dict[str, Any] | None = None, **kwargs: Any):
+    """A form POST with the CSRF token, as the browser sends it."""
+    headers = {"x-csrftoken": csrf(client), **kwargs.pop("headers", {})}
+    return client.post(url, data=data or {}, headers=headers, follow_redirects=False, **kwargs)
+
+
+def login(client: TestClient[Any], login_name: str, password: str = PASSWORD) -> None:
+    response = post(client, "/login", {"login": login_name, "password": password})
+    assert response.status_code == 303, response.text
+
+
+def version_of(html: str) -> int:
+    match = re.search(r'data-version="(\d+)"', html)
+    assert match, "the request page shows its version"
+    return int(match.group(1))
