@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from tests.world import World, build_world
 TEST_DB = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def run_async(awaitable_factory, *args):  # type: ignore[no-untyped-def]
+    """Run async set-up code on its own thread: Playwright's sync API owns the main loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(awaitable_factory(*args))).result()
+
+
+def run_in_thread(fn, *args):  # type: ignore[no-untyped-def]
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database for this test run, migrated to head."""
@@ -28,18 +40,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         name = f"zayavka_test_{uuid.uuid4().hex[:10]}"
         admin_url = base.rsplit("/", 1)[0] + "/postgres"
         url = base.rsplit("/", 1)[0] + "/" + name
-        asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+        run_async(_pg_admin, admin_url, f'CREATE DATABASE "{name}"')
         try:
-            upgrade(url)
+            run_in_thread(upgrade, url)
             yield url
         finally:
-            asyncio.run(
-                _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            )
+            run_async(_pg_admin, admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path_factory.mktemp("db") / "test.db"
         url = f"sqlite+aiosqlite:///{path}"
-        upgrade(url)
+        run_in_thread(upgrade, url)
         yield url
 
 
@@ -71,7 +81,7 @@ async def _empty(url: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    asyncio.run(_empty(database_url))
+    run_async(_empty, database_url)
     return Settings.from_env(
         {
             "DATABASE_URL": database_url,
@@ -86,4 +96,4 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def world(settings: Settings) -> World:
     """A small town: two УК, a ТСЖ, a water supplier, contractors, buildings, people."""
-    return asyncio.run(build_world(settings))
+    return run_async(build_world, settings)

@@ -9,6 +9,7 @@ with Lanczos for clean anti-aliased edges. favicon.svg is written from the same 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -35,7 +36,7 @@ def _stroke(draw: ImageDraw.ImageDraw, pts, width: float, fill) -> None:
     """Polyline with round caps and joins."""
     w = max(1, round(width))
     r = width / 2
-    for a, b in zip(pts, pts[1:], strict=False):
+    for a, b in pairwise(pts):
         draw.line([a, b], fill=fill, width=w)
     for x, y in pts:
         draw.ellipse([x - r, y - r, x + r, y + r], fill=fill)

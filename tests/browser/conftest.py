@@ -1,0 +1,76 @@
+"""Headless Chromium from Debian, driven by Playwright. Missing Chromium fails, never skips."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings
+from tests.server_process import running_server
+from tests.world import World
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def launch_browser(playwright_instance):  # type: ignore[no-untyped-def]
+    """Launch Chromium with our flags plus any extra ones a test needs."""
+    browsers = []
+
+    def launch(*extra_args: str):  # type: ignore[no-untyped-def]
+        browser = playwright_instance.chromium.launch(  # type: ignore[attr-defined]
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, *extra_args]
+        )
+        browsers.append(browser)
+        return browser
+
+    yield launch
+    for browser in browsers:
+        browser.close()
+
+
+@pytest.fixture
+def browser(launch_browser):  # type: ignore[no-untyped-def]
+    return launch_browser()
+
+
+@pytest.fixture
+def server(world: World, settings: Settings) -> Iterator[str]:
+    """The app in a real uvicorn process, on the test database with the small town loaded."""
+    with running_server(settings) as base:
+        yield base
+
+
+def sign_in(page, base: str, login: str, password: str = "password123") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
