@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from litestar.testing import TestClient
@@ -33,3 +35,21 @@ def version_of(html: str) -> int:
     match = re.search(r'data-version="(\d+)"', html)
     assert match, "the request page shows its version"
     return int(match.group(1))
+
+
+@contextmanager
+def people(app: Any, *names: str) -> Iterator[dict[str, TestClient[Any]]]:
+    """Several signed-in people using one app at once.
+
+    They share one event loop (the first client's portal), as the requests of real users
+    share the server's loop; separate loops would hand pooled connections across loops.
+    """
+    with TestClient(app) as first:
+        clients: dict[str, TestClient[Any]] = {}
+        for name in names:
+            client = first if not clients else TestClient(app)
+            if client is not first:
+                client.blocking_portal = first.blocking_portal
+            login(client, name)
+            clients[name] = client
+        yield clients

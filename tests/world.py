@@ -61,6 +61,7 @@ USERS = [
     ("resident2", Role.RESIDENT, None, "+79170000002"),
     ("operator", Role.OPERATOR, None, None),
     ("dispatcher", Role.DISPATCHER, "uk1", None),
+    ("dispatcher_b", Role.DISPATCHER, "uk1", None),
     ("dispatcher2", Role.DISPATCHER, "uk2", None),
     ("dispatcher_rso", Role.DISPATCHER, "rso", None),
     ("contractor", Role.CONTRACTOR, "c1", None),

@@ -401,7 +401,7 @@ async def perform(
             done = await _completed_with_key(svc, data.completion_key)
             if done is not None:
                 return Outcome(done, created=False)
-        raise StaleChange() from None
+        raise
     except BaseException:
         media.remove(svc.settings.media_dir, stored)
         raise
