@@ -14,11 +14,12 @@ from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
@@ -29,7 +30,7 @@ from server.routes.auth_middleware import CurrentUserMiddleware
 from server.routes.errors import HANDLERS
 from server.services.accounts import format_phone
 from server.services.context import Services
-from server.sessions import DatabaseStore
+from server.sessions import DatabaseStore, RotatingSessionConfig
 from server.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ OPTIONAL_ROUTE_MODULES = [
     # Added as their issues land; missing modules are skipped so work can proceed in parallel.
     "server.routes.admin",
     "server.routes.sysadmin",
+    "server.routes.triage",
     "server.routes.live",
     "server.routes.pwa",
     "server.routes.push",
@@ -115,6 +117,10 @@ def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
     return response
 
 
+def _is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST" and request.url.path in ("/login", "/register")
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     if services is None:
@@ -140,9 +146,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     stores: dict[str, Any] = {
         "sessions": RedisStore.with_client(url=settings.redis_url, namespace="zayavka_sessions")
         if settings.redis_url
-        else DatabaseStore(services.db)
+        else DatabaseStore(services.db),
+        "rate_limit": RedisStore.with_client(url=settings.redis_url, namespace="zayavka_rate")
+        if settings.redis_url
+        else MemoryStore(),
     }
-    session_config = ServerSideSessionConfig(
+    session_config = RotatingSessionConfig(
         store="sessions",
         key="zayavka_session",
         max_age=60 * 60 * 24 * 30,
@@ -158,6 +167,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         cookie_samesite="strict",
         # Integrations authenticate with tokens, not cookies, so CSRF cannot reach them.
         exclude=["^/api/", "^/open311/"],
+    )
+
+    # Password guessing: sign-in and registration attempts per address and minute.
+    throttle = RateLimitConfig(
+        rate_limit=("minute", settings.login_attempts_per_minute),
+        check_throttle_handler=_is_sign_in_attempt,
+        store="rate_limit",
     )
 
     route_handlers: list[Any] = [
@@ -176,7 +192,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         state=State({"services": services, "settings": settings}),
         lifespan=[lifespan],
         stores=stores,
-        middleware=[session_config.middleware, CurrentUserMiddleware],
+        middleware=[throttle.middleware, session_config.middleware, CurrentUserMiddleware],
         csrf_config=csrf,
         template_config=_template_engine(settings),
         plugins=[HTMXPlugin()],

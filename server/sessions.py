@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
 from litestar.stores.base import Store
+from litestar.types import Message
 from sqlalchemy import delete, select
 
 from server.db.models import WebSession, utcnow
@@ -71,3 +79,32 @@ class DatabaseStore(Store):
     async def delete_expired(self) -> None:
         async with self.db.begin() as session:
             await session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+
+
+ROTATE_KEY = "_rotate"
+_NEW_ID = "zayavka.new_session_id"
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Issues a fresh session id on sign-in, so an id planted before sign-in is worth nothing."""
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        forced = connection.scope.get(_NEW_ID)  # type: ignore[misc]
+        return str(forced) if forced else super().get_session_id(connection)
+
+    async def store_in_message(
+        self, scope_session: Any, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        if isinstance(scope_session, dict) and scope_session.pop(ROTATE_KEY, None):
+            old = connection.cookies.get(self.config.key)
+            if old and old != "null":
+                await self.delete(old, store=self.config.get_store_from_app(connection.app))
+            connection.scope[_NEW_ID] = self.generate_session_id()  # type: ignore[typeddict-unknown-key]
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class: type[ServerSideSessionBackend] = field(  # type: ignore[assignment]
+        default=RotatingSessionBackend, init=False
+    )

@@ -45,6 +45,7 @@ class Settings:
     vapid_subject: str = "mailto:support@zayavka.example"
     push_worker_in_process: bool = True
     town_name: str = "Заинск"
+    login_attempts_per_minute: int = 20
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +76,7 @@ class Settings:
             vapid_subject=env.get("VAPID_SUBJECT", "mailto:support@zayavka.example"),
             push_worker_in_process=_flag(env.get("PUSH_WORKER_IN_PROCESS"), default=True),
             town_name=env.get("TOWN_NAME", "Заинск"),
+            login_attempts_per_minute=int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "20")),
         )
 
 

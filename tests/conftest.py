@@ -89,6 +89,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "BASE_URL": "http://testserver.local",
             "MEDIA_DIR": str(tmp_path / "media"),
             "BROADCAST_URL": "memory://",
+            "LOGIN_ATTEMPTS_PER_MINUTE": "100000",
         }
     )
 

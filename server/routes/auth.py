@@ -13,6 +13,7 @@ from server.app import services_of
 from server.domain.roles import Role
 from server.i18n import gettext as _
 from server.routes.auth_middleware import SESSION_USER
+from server.sessions import ROTATE_KEY
 from server.routes.guards import signed_in
 from server.routes.rendering import flash, render
 from server.services import accounts
@@ -39,8 +40,7 @@ def _safe_next(value: str | None) -> str | None:
 
 def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
     # A fresh session on every sign-in, so a planted session id is worth nothing.
-    request.clear_session()
-    request.set_session({SESSION_USER: user_id})
+    request.set_session({SESSION_USER: user_id, ROTATE_KEY: True})
 
 
 @get("/", name="home")

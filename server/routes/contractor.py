@@ -19,9 +19,13 @@ contractor_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
 
 
 @get("/jobs", guards=contractor_staff, name="jobs")
-async def jobs(request: Request[Any, Any, Any], state_filter: Annotated[str, Parameter(query="state")] = "open") -> Template:
+async def jobs(request: Request[Any, Any, Any], state_filter: Annotated[str, Parameter(query="state")] = "open") -> Template | Redirect:
     svc = services_of(request)
-    rows = await queries.contractor_jobs(svc, current_actor(request), BoardFilters(state=state_filter))
+    actor = current_actor(request)
+    if actor.role is Role.WORKER and state_filter == "open" and not request.headers.get("hx-request"):
+        # A worker's list of open jobs is the phone view (field mode).
+        return Redirect("/field", status_code=303)
+    rows = await queries.contractor_jobs(svc, actor, BoardFilters(state=state_filter))
     return render(
         request,
         "contractor/jobs.html",
@@ -36,6 +40,8 @@ async def job_by_token(request: Request[Any, Any, Any], token: str) -> Redirect:
     request_id = await queries.job_by_token(
         services_of(request), current_actor(request), token[:64]
     )
+    if request.scope["user"].role == Role.WORKER:
+        return Redirect(f"/field/jobs/{request_id}", status_code=303)
     return Redirect(f"/requests/{request_id}", status_code=303)
 
 

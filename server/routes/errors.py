@@ -76,6 +76,8 @@ def not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException)
 
 
 def forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    if "csrf" in str(exc.detail).lower():
+        return http_error(request, exc)
     if _is_api(request):
         return _json(403, "forbidden", _("Недостаточно прав."))
     return _page(request, 403, _("Нет доступа"), _("У вас нет доступа к этой странице."))
@@ -101,6 +103,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     status = exc.status_code
     if status == 403 and "csrf" in str(exc.detail).lower():
         message = _("Страница устарела. Обновите её и повторите.")
+    elif status == 429:
+        message = _("Слишком много попыток. Подождите минуту и попробуйте снова.")
     elif status == 413:
         message = _("Файл слишком большой.")
     elif status == 405:

@@ -106,6 +106,8 @@ async def take_action(
     target = request.headers.get("hx-current-url") or f"/requests/{request_id}"
     if actor.role in (Role.DISPATCHER,) and "/board" in target:
         return redirect(request, "/board")
+    if actor.role is Role.CITY_ADMIN and "/admin/triage" in target:
+        return redirect(request, "/admin/triage")  # routed from the queue: back to the queue
     return redirect(request, f"/requests/{request_id}")
 
 

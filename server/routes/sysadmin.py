@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.app import services_of
 from server.db.session import Database
-from server.domain.roles import ROLE_ORG_KINDS, OrgKind, Role
+from server.domain.roles import OrgKind, Role
 from server.i18n import gettext as _
 from server.routes.guards import current_actor, roles
 from server.routes.rendering import flash, redirect, render
@@ -413,9 +413,6 @@ async def _user_page(
         errors=errors or {},
         roles=catalog.ASSIGNABLE_ROLES,
         organisations=await catalog.staff_organisations(_db(request)),
-        org_roles={
-            role.value: sorted(k.value for k in kinds) for role, kinds in ROLE_ORG_KINDS.items()
-        },
     )
     return render(request, "sysadmin/user_form.html", context, status_code=status_code)
 

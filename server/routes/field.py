@@ -1,0 +1,126 @@
+"""Field mode for workers on a phone: today's jobs, one job, completing it with a photo.
+
+The completion endpoint answers JSON to the page's script and to the service worker's
+background sync (both send `Accept: application/json`), and a redirect to a plain form post.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect, Template
+
+from server.app import services_of
+from server.domain.roles import Role
+from server.domain.workflow import Action
+from server.i18n import gettext as _
+from server.labels import state_label
+from server.routes.guards import current_actor, roles
+from server.routes.rendering import flash, redirect, render, wants_json
+from server.services import field, queries
+from server.services.errors import DomainError, InvalidInput
+from server.settings import ROOT
+
+field_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
+MAX_PHOTO = 16 * 1024 * 1024
+SYNC_SCRIPT = ROOT / "service_worker" / "field_sync.js"
+
+
+@get("/field", guards=field_staff, name="field")
+async def field_jobs(request: Request[Any, Any, Any]) -> Template:
+    day = await field.worker_day(services_of(request), current_actor(request))
+    return render(request, "field/jobs.html", {"user": request.scope["user"], "day": day})
+
+
+async def _job_context(request: Request[Any, Any, Any], request_id: int, **extra: Any) -> dict[str, Any]:
+    page = await queries.request_page(services_of(request), current_actor(request), request_id)
+    signed = [a for a in page.attachments if a.kind == "signed_order"]
+    return {
+        "user": request.scope["user"],
+        "page": page,
+        "req": page.request,
+        "signed": signed[-1] if signed else None,
+        "can_complete": Action.COMPLETE in page.actions,
+        "errors": {},
+        **extra,
+    }
+
+
+@get("/field/jobs/{request_id:int}", guards=field_staff, name="field_job")
+async def field_job(request: Request[Any, Any, Any], request_id: int) -> Template:
+    return render(request, "field/job.html", await _job_context(request, request_id))
+
+
+@post(
+    "/field/jobs/{request_id:int}/complete",
+    guards=field_staff,
+    name="field_complete",
+    request_max_body_size=MAX_PHOTO + 1024 * 1024,
+)
+async def field_complete(
+    request: Request[Any, Any, Any], request_id: int
+) -> Response[Any] | Redirect | Template:
+    as_json = wants_json(request)
+    form = await request.form()
+    try:
+        photo = await _read_photo(form.get("photo"))
+        done = await field.complete(
+            services_of(request),
+            current_actor(request),
+            request_id,
+            photo,
+            str(form.get("completion_key") or "") or None,
+        )
+    except DomainError as exc:
+        if as_json:
+            return Response(
+                {"ok": False, "error": exc.code, "message": _message(exc)},
+                status_code=exc.status_code,
+            )
+        if isinstance(exc, InvalidInput):
+            context = await _job_context(request, request_id, errors=exc.fields)
+            return render(request, "field/job.html", context, status_code=422)
+        raise
+    if as_json:
+        return Response(
+            {
+                "ok": True,
+                "created": done.created,
+                "state": done.state,
+                "state_label": state_label(done.state),
+                "qr": done.qr_status,
+                "message": done.message,
+                "url": f"/field/jobs/{request_id}",
+            }
+        )
+    if done.created:
+        flash(request, _("Готово: выполнение отмечено."))
+    return redirect(request, f"/field/jobs/{request_id}")
+
+
+async def _read_photo(value: Any) -> bytes | None:
+    if isinstance(value, UploadFile):
+        data = await value.read(MAX_PHOTO + 1)
+        if len(data) > MAX_PHOTO:
+            raise InvalidInput(photo=_("Фотография больше 15 МБ."))
+        return data or None
+    return None
+
+
+def _message(exc: DomainError) -> str:
+    return " ".join([exc.message, *exc.fields.values()]) if exc.fields else exc.message
+
+
+@get("/sw-field-sync.js", name="sw_field_sync", include_in_schema=False)
+async def sw_field_sync() -> Response[bytes]:
+    """Imported by /sw.js; at the root so it may be fetched by a worker of root scope."""
+    return Response(
+        SYNC_SCRIPT.read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+ROUTES = [field_jobs, field_job, field_complete, sw_field_sync]

@@ -1,0 +1,171 @@
+"""Push notifications on the profile page: the public key, subscribe/unsubscribe, devices,
+and the dispatcher's «new work» switch. Also starts the in-process delivery worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from server.app import services_of
+from server.db.models import User
+from server.i18n import gettext as _
+from server.push import subscriptions
+from server.push.keys import load_keys
+from server.push.outbox import PushOutboxWriter
+from server.push.worker import RunningWorker, start_in_process
+from server.routes.guards import current_user, roles, signed_in
+from server.routes.rendering import flash, redirect, render
+from server.services.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response[Any]:
+    return Response(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _invalid(exc: InvalidInput) -> Response[Any]:
+    message = " ".join(exc.fields.values()) or exc.message
+    return _json({"error": "invalid", "message": message}, 422)
+
+
+async def _json_body(request: Request[Any, Any, Any]) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except ValueError:
+        return None
+
+
+@get("/push/key", guards=[signed_in], sync_to_thread=False)
+def public_key(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The VAPID public key as `applicationServerKey` wants it: base64url, uncompressed."""
+    keys = load_keys(services_of(request).settings)
+    if keys is None:
+        return _json({"enabled": False, "publicKey": None})
+    return _json({"enabled": True, "publicKey": keys.public_key})
+
+
+@post("/push/subscriptions", guards=[signed_in])
+async def subscribe(request: Request[Any, Any, Any]) -> Response[Any]:
+    svc = services_of(request)
+    user = current_user(request)
+    try:
+        new = subscriptions.parse(
+            await _json_body(request),
+            request.headers.get("user-agent", ""),
+            production=svc.settings.production,
+        )
+    except InvalidInput as exc:
+        return _invalid(exc)
+    saved = await subscriptions.subscribe(svc.db, user.id, new)
+    return _json({"id": saved.id, "message": _("Уведомления включены на этом устройстве.")}, 201)
+
+
+@post("/push/status", guards=[signed_in])
+async def status(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Does the server know this browser's subscription (for this person)?"""
+    body = await _json_body(request)
+    endpoint = str(body.get("endpoint") or "") if isinstance(body, dict) else ""
+    found = await subscriptions.find(services_of(request).db, current_user(request).id, endpoint)
+    return _json({"known": found is not None, "id": found.id if found else None})
+
+
+@post("/push/unsubscribe", guards=[signed_in])
+async def unsubscribe(request: Request[Any, Any, Any]) -> Response[Any]:
+    body = await _json_body(request)
+    endpoint = str(body.get("endpoint") or "") if isinstance(body, dict) else ""
+    removed = await subscriptions.unsubscribe(
+        services_of(request).db, current_user(request).id, endpoint
+    )
+    return _json({"removed": removed})
+
+
+async def _devices_fragment(
+    request: Request[Any, Any, Any], user: User, headers: dict[str, str] | None = None
+) -> Template:
+    rows = await subscriptions.devices(services_of(request).db, user.id)
+    return render(
+        request,
+        "auth/_push_devices.html",
+        {"user": user, "devices": subscriptions.as_devices(rows)},
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+@get("/push/devices", guards=[signed_in])
+async def devices(request: Request[Any, Any, Any]) -> Template:
+    return await _devices_fragment(request, current_user(request))
+
+
+@post("/push/devices/{device_id:int}/delete", guards=[signed_in], status_code=200)
+async def remove_device(request: Request[Any, Any, Any], device_id: int) -> Template:
+    user = current_user(request)
+    try:
+        await subscriptions.remove_device(services_of(request).db, user.id, device_id)
+    except NotFound:
+        raise NotFoundException() from None
+    # The page's script unsubscribes the browser too if this was the device in hand.
+    trigger = json.dumps({"push-device-removed": {"id": device_id}})
+    return await _devices_fragment(request, user, {"HX-Trigger": trigger})
+
+
+@post(
+    "/push/settings",
+    guards=[roles(*subscriptions.NEW_WORK_ROLES)],
+    status_code=200,
+)
+async def new_work_setting(request: Request[Any, Any, Any]) -> Template | Response[Any]:
+    svc = services_of(request)
+    user = current_user(request)
+    form = await request.form()
+    on = str(form.get("notify_new_requests") or "") in ("1", "on", "true")
+    await subscriptions.set_new_work_notifications(svc.db, user, on)
+    user.notify_new_requests = on
+    if request.headers.get("hx-request") != "true":
+        flash(request, _("Настройка сохранена."))
+        return redirect(request, "/profile")
+    return render(
+        request,
+        "auth/_push.html",
+        {"user": user, "saved": True},
+        block="new_work_setting",
+    )
+
+
+ROUTES = [public_key, subscribe, status, unsubscribe, devices, remove_device, new_work_setting]
+
+
+# -------------------------------------------------------------------------------------------
+# Lifecycle: the outbox writer always; the delivery worker unless a separate process does it.
+
+_WRITER = "push_outbox_writer"
+_WORKER = "push_worker"
+
+
+async def on_startup(app: Litestar) -> None:
+    svc = app.state.services
+    running: RunningWorker | None = None
+    if svc.settings.push_worker_in_process:
+        running = start_in_process(svc.db, svc.settings)
+    writer = PushOutboxWriter(on_commit=running.worker.wake if running else None)
+    # Services may be shared by several apps (tests): never register two writers.
+    svc.outbox_writers[:] = [w for w in svc.outbox_writers if not isinstance(w, PushOutboxWriter)]
+    svc.outbox_writers.append(writer)
+    app.state[_WRITER] = writer
+    app.state[_WORKER] = running
+
+
+async def on_shutdown(app: Litestar) -> None:
+    svc = app.state.services
+    writer = app.state.get(_WRITER)
+    if writer in svc.outbox_writers:
+        svc.outbox_writers.remove(writer)
+    running: RunningWorker | None = app.state.get(_WORKER)
+    if running is not None:
+        await running.close()
+
