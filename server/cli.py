@@ -113,6 +113,15 @@ def cmd_vapid_keys(args: argparse.Namespace) -> None:
     print_new_keys()
 
 
+def cmd_push_worker(args: argparse.Namespace) -> None:
+    import logging
+
+    from server.push.worker import run_worker
+
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
+    asyncio.run(run_worker(Settings.from_env()))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="zayavka", description="Заявка ЖКХ")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     imp.set_defaults(func=cmd_import_buildings)
 
     sub.add_parser("vapid-keys", help="создать ключи VAPID").set_defaults(func=cmd_vapid_keys)
+    sub.add_parser(
+        "push-worker", help="рассылать push-уведомления отдельным процессом"
+    ).set_defaults(func=cmd_push_worker)
 
     args = parser.parse_args(argv)
     args.func(args)

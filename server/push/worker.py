@@ -110,7 +110,7 @@ class PushWorker:
                 log.exception("push delivery round failed")
             if handled >= self.batch_size:
                 continue  # there is more waiting
-            await _first_of(stop, self._wake, timeout=self.poll_interval)
+            await _first_of(stop, self._wake, seconds=self.poll_interval)
 
     # ---------------------------------------------------------------------------------------
     # One round
@@ -140,9 +140,7 @@ class PushWorker:
             if job.target is None:
                 return Delivery(Outcome.GONE, error="subscription removed")
             async with limit:
-                return await sender.send(
-                    job.target, job.data, urgency=job.urgency, topic=job.topic
-                )
+                return await sender.send(job.target, job.data, urgency=job.urgency, topic=job.topic)
 
         results = await asyncio.gather(*(deliver(job) for job in jobs))
         await self._record(jobs, results)
@@ -248,9 +246,7 @@ class PushWorker:
                     row.status = FAILED
                     log.warning("push message %s given up: %s", job.id, result.error)
             if gone:
-                await session.execute(
-                    delete(PushSubscription).where(PushSubscription.id.in_(gone))
-                )
+                await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
             for subscription_id in delivered - gone:
                 subscription = await session.get(PushSubscription, subscription_id)
                 if subscription is not None:
@@ -272,10 +268,10 @@ class PushWorker:
             )
 
 
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+async def _first_of(*events: asyncio.Event, seconds: float) -> None:
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in waiters:
             waiter.cancel()

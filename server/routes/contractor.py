@@ -19,10 +19,15 @@ contractor_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
 
 
 @get("/jobs", guards=contractor_staff, name="jobs")
-async def jobs(request: Request[Any, Any, Any], state_filter: Annotated[str, Parameter(query="state")] = "open") -> Template | Redirect:
+async def jobs(
+    request: Request[Any, Any, Any],
+    state_filter: Annotated[str, Parameter(query="state")] = "open",
+) -> Template | Redirect:
     svc = services_of(request)
     actor = current_actor(request)
-    if actor.role is Role.WORKER and state_filter == "open" and not request.headers.get("hx-request"):
+    if actor.role is Role.WORKER and state_filter == "open" and not request.headers.get(
+        "hx-request"
+    ):
         # A worker's list of open jobs is the phone view (field mode).
         return Redirect("/field", status_code=303)
     rows = await queries.contractor_jobs(svc, actor, BoardFilters(state=state_filter))

@@ -21,11 +21,9 @@ from server.routes.guards import current_actor, roles
 from server.routes.rendering import flash, redirect, render, wants_json
 from server.services import field, queries
 from server.services.errors import DomainError, InvalidInput
-from server.settings import ROOT
 
 field_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
 MAX_PHOTO = 16 * 1024 * 1024
-SYNC_SCRIPT = ROOT / "service_worker" / "field_sync.js"
 
 
 @get("/field", guards=field_staff, name="field")
@@ -34,7 +32,9 @@ async def field_jobs(request: Request[Any, Any, Any]) -> Template:
     return render(request, "field/jobs.html", {"user": request.scope["user"], "day": day})
 
 
-async def _job_context(request: Request[Any, Any, Any], request_id: int, **extra: Any) -> dict[str, Any]:
+async def _job_context(
+    request: Request[Any, Any, Any], request_id: int, **extra: Any
+) -> dict[str, Any]:
     page = await queries.request_page(services_of(request), current_actor(request), request_id)
     signed = [a for a in page.attachments if a.kind == "signed_order"]
     return {
@@ -113,14 +113,7 @@ def _message(exc: DomainError) -> str:
     return " ".join([exc.message, *exc.fields.values()]) if exc.fields else exc.message
 
 
-@get("/sw-field-sync.js", name="sw_field_sync", include_in_schema=False)
-async def sw_field_sync() -> Response[bytes]:
-    """Imported by /sw.js; at the root so it may be fetched by a worker of root scope."""
-    return Response(
-        SYNC_SCRIPT.read_bytes(),
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "no-cache"},
-    )
+# /sw-field-sync.js (service_worker/field_sync.js) is served by server/routes/pwa.py.
 
 
-ROUTES = [field_jobs, field_job, field_complete, sw_field_sync]
+ROUTES = [field_jobs, field_job, field_complete]

@@ -168,4 +168,3 @@ async def on_shutdown(app: Litestar) -> None:
     running: RunningWorker | None = app.state.get(_WORKER)
     if running is not None:
         await running.close()
-

@@ -63,6 +63,8 @@ async def page_context(
         "req": page.request,
         "errors": {},
         "viewer_role": actor.role,
+        # The request block shows its own messages, so htmx swaps carry them too.
+        "flashes_inline": True,
         **extra,
     }
 

@@ -78,7 +78,9 @@ async def worker_day(svc: Services, actor: Actor) -> FieldDay:
     )
     if actor.role is Role.WORKER:
         # The same reach as workflow.may_view: own jobs and those not yet given to anyone.
-        query = query.where(or_(WorkOrder.worker_id == actor.user_id, WorkOrder.worker_id.is_(None)))
+        query = query.where(
+            or_(WorkOrder.worker_id == actor.user_id, WorkOrder.worker_id.is_(None))
+        )
     open_query = query.where(Request.state.in_([s.value for s in TO_DO])).order_by(
         Request.due_at, Request.id
     )
@@ -90,12 +92,8 @@ async def worker_day(svc: Services, actor: Actor) -> FieldDay:
         open_requests = list(await session.scalars(open_query.limit(200)))
         done_requests = list(await session.scalars(done_query.limit(50)))
         ids = [r.id for r in open_requests + done_requests]
-        orders = {
-            o.request_id: o
-            for o in await session.scalars(
-                select(WorkOrder).where(WorkOrder.request_id.in_(ids), WorkOrder.active.is_(True))
-            )
-        } if ids else {}
+        active = select(WorkOrder).where(WorkOrder.request_id.in_(ids), WorkOrder.active.is_(True))
+        orders = {o.request_id: o for o in await session.scalars(active)} if ids else {}
 
     def job(request: Request) -> FieldJob:
         overdue = is_overdue(State(request.state), request.due_at, now)
@@ -124,7 +122,9 @@ async def complete(
         outcome = await perform(svc, actor, request_id, Action.COMPLETE, data)
     if outcome.request.id != request_id:
         # A key is made on the phone for one job; reused for another it proves nothing.
-        raise InvalidInput(completion_key=_("Этот ключ отправки уже использован для другой работы."))
+        raise InvalidInput(
+            completion_key=_("Этот ключ отправки уже использован для другой работы.")
+        )
     page = await queries.request_page(svc, actor, request_id)
     signed = [a for a in page.attachments if a.kind == "signed_order"]
     return Completion(

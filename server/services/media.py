@@ -54,7 +54,9 @@ def process_image(raw: bytes, field: str = "photos") -> ProcessedImage:
                 image = ImageOps.exif_transpose(probe)
     except InvalidInput:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(**{field: _("Слишком большое изображение.")}) from None
+    except UnidentifiedImageError:
         raise InvalidInput(**{field: _("Файл не похож на изображение.")}) from None
     except (OSError, ValueError, SyntaxError):
         raise InvalidInput(**{field: _("Изображение повреждено.")}) from None

@@ -161,14 +161,10 @@ async def _audience(
         add(resident, Reason.STATE)
 
     if kind in ("file", Action.TRANSFER, Action.ROUTE):
-        for user in await _staff(
-            session, Role.DISPATCHER, request.organisation_id, opted_in=True
-        ):
+        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
             add(user, Reason.NEW)
     elif kind == Action.DISPUTE:
-        for user in await _staff(
-            session, Role.DISPATCHER, request.organisation_id, opted_in=True
-        ):
+        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
             add(user, Reason.DISPUTE)
     elif kind == Action.ASSIGN:
         for user in await _staff(session, Role.CONTRACTOR, request.contractor_id, opted_in=True):

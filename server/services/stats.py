@@ -317,7 +317,7 @@ def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _cohort(period: Period, scope: Scope) -> list[ColumnElement[bool]]:
+def cohort(period: Period, scope: Scope) -> list[ColumnElement[bool]]:
     """The requests filed in the period, within the scope."""
     return [Request.created_at >= period.start, Request.created_at < period.end, *_in_scope(scope)]
 
@@ -344,7 +344,7 @@ async def _counts(
             _when(and_(state.in_(_DONE), Request.done_at > Request.due_at)),
             _when(and_(state == State.CLOSED, Request.rework_count == 0)),
         )
-        .where(*_cohort(period, scope))
+        .where(*cohort(period, scope))
         .group_by(Request.organisation_id, Request.category_id)
     )
     cells: dict[Key, Figures] = {}
@@ -362,7 +362,7 @@ async def _timeline_counts(
     query = (
         select(Request.organisation_id, Request.category_id, TimelineEntry.kind, func.count())
         .join(Request, Request.id == TimelineEntry.request_id)
-        .where(TimelineEntry.kind.in_(["return", "dispute"]), *_cohort(period, scope))
+        .where(TimelineEntry.kind.in_(["return", "dispute"]), *cohort(period, scope))
         .group_by(Request.organisation_id, Request.category_id, TimelineEntry.kind)
     )
     for org_id, cat_id, kind, n in (await session.execute(query)).all():
@@ -384,7 +384,7 @@ async def _ratings(
             func.coalesce(func.sum(Rating.score), 0),
         )
         .join(Request, Request.id == Rating.request_id)
-        .where(*_cohort(period, scope))
+        .where(*cohort(period, scope))
         .group_by(Request.organisation_id, Request.category_id)
     )
     for org_id, cat_id, n, total in (await session.execute(query)).all():
@@ -503,7 +503,7 @@ async def _durations_and_trend_py(
                 Request.assigned_at,
                 Request.done_at,
                 Request.closed_at,
-            ).where(*_cohort(period, scope))
+            ).where(*cohort(period, scope))
         )
     ).all()
     samples: dict[DurationKey, tuple[list[float], list[float], list[float]]] = defaultdict(
