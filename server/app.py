@@ -15,6 +15,8 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -205,6 +207,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             title="Заявка ЖКХ API",
             version="1.0.0",
             path="/schema",
+            # JSON and YAML only: the HTML viewers load their scripts from CDNs.
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="ApiToken of kind «api»"
+                    )
+                }
+            ),
         ),
         request_max_body_size=80 * 1024 * 1024,
         debug=False,

@@ -95,6 +95,14 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: Any, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
+        if isinstance(scope_session, dict) and not scope_session:
+            # Nothing to keep: forget the stored copy, but send no cookie. Re-sending the id a
+            # request came with could put back one that a sign-in replaced meanwhile (a request
+            # still in flight then, e.g. the service worker's), signing the person out.
+            old = connection.cookies.get(self.config.key)
+            if old and old != "null":
+                await self.delete(old, store=self.config.get_store_from_app(connection.app))
+            return
         if isinstance(scope_session, dict) and scope_session.pop(ROTATE_KEY, None):
             old = connection.cookies.get(self.config.key)
             if old and old != "null":

@@ -33,8 +33,11 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      // "reload": fetch fresh copies, not whatever the HTTP cache holds.
-      await cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })));
+      // "reload": fresh copies, not whatever the HTTP cache holds. "omit": the shell is the
+      // same for everyone, and a response racing a sign-in must not overwrite its cookie.
+      await cache.addAll(
+        SHELL.map((url) => new Request(url, { cache: "reload", credentials: "omit" }))
+      );
       await self.skipWaiting();
     })()
   );

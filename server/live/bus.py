@@ -40,7 +40,8 @@ from server.live.events import RequestEvent
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "zayavka_events"
-RESYNC_PAYLOAD = '{"resync":true}'
+RESYNC_PAYLOAD = '{"resync":true,"reason":"reconnect"}'
+PEER_RESYNC_PAYLOAD = '{"resync":true,"reason":"publish-gap"}'
 # Tags our bus connections in pg_stat_activity / CLIENT LIST, so operators (and the tests that
 # cut them on purpose) can tell them apart.
 LISTEN_NAME = "zayavka-bus-listen"
@@ -107,6 +108,10 @@ class _SupervisedBackend(BroadcastBackend):
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._supervisor: asyncio.Task[None] | None = None
         self.reconnects = 0  # how many times the listening connection came back (for tests)
+        self.label = ""  # appended to connection names: which channel this process serves
+
+    def connection_name(self, base: str) -> str:
+        return f"{base}.{self.label}"[:63] if self.label else base
 
     async def next_published(self) -> Event:
         return await self._queue.get()
@@ -170,7 +175,7 @@ class PostgresBackend(_SupervisedBackend):
             timeout=5,
             command_timeout=5,
             max_inactive_connection_lifetime=60,
-            server_settings={"application_name": PUBLISH_NAME},
+            server_settings={"application_name": self.connection_name(PUBLISH_NAME)},
         )
         self._supervisor = asyncio.create_task(self._supervise(), name="bus-postgres-listen")
 
@@ -202,7 +207,9 @@ class PostgresBackend(_SupervisedBackend):
         import asyncpg
 
         conn = await asyncpg.connect(
-            self.url, timeout=5, server_settings={"application_name": LISTEN_NAME}
+            self.url,
+            timeout=5,
+            server_settings={"application_name": self.connection_name(LISTEN_NAME)},
         )
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _c: lost.set())
@@ -237,7 +244,7 @@ class RedisBackend(_SupervisedBackend):
 
         self._publisher = redis.Redis.from_url(
             self.url,
-            client_name=PUBLISH_NAME,
+            client_name=self.connection_name(PUBLISH_NAME),
             socket_connect_timeout=2,
             socket_timeout=2,
         )
@@ -275,7 +282,7 @@ class RedisBackend(_SupervisedBackend):
         # messages published in between would vanish without anybody noticing.
         client = redis.Redis.from_url(
             self.url,
-            client_name=LISTEN_NAME,
+            client_name=self.connection_name(LISTEN_NAME),
             socket_connect_timeout=5,
             socket_keepalive=True,
             health_check_interval=int(self.health_interval),
@@ -283,7 +290,8 @@ class RedisBackend(_SupervisedBackend):
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(*self._channels)
+            # A server that accepts but never answers must not hang the supervisor.
+            await asyncio.wait_for(pubsub.subscribe(*self._channels), 10)
             self._pubsub = pubsub
             self._came_up(backoff)
             while True:
@@ -402,6 +410,8 @@ class EventBus:
         self.url = url
         self.scheme, backend_url, self.channel = split_url(url)
         self.backend = _backend(self.scheme, backend_url)
+        if isinstance(self.backend, _SupervisedBackend):
+            self.backend.label = self.channel
         self._broadcast = Broadcast(backend=self.backend)
         self._subscriptions: set[Subscription] = set()
         self._queue_size = queue_size
@@ -489,7 +499,7 @@ class EventBus:
             await asyncio.sleep(backoff.next())
             try:
                 await asyncio.wait_for(
-                    self._broadcast.publish(self.channel, RESYNC_PAYLOAD), self.publish_timeout
+                    self._broadcast.publish(self.channel, PEER_RESYNC_PAYLOAD), self.publish_timeout
                 )
             except Exception as exc:
                 log.info("bus: still cannot publish (%s)", type(exc).__name__)

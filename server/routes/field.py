@@ -93,7 +93,8 @@ async def field_complete(
                 "qr": done.qr_status,
                 "message": done.message,
                 "url": f"/field/jobs/{request_id}",
-            }
+            },
+            status_code=200,
         )
     if done.created:
         flash(request, _("Готово: выполнение отмечено."))

@@ -25,10 +25,14 @@ OFFLINE_URL = "/offline"
 # files that exist are listed, so a missing optional file cannot break the worker's install.
 SHELL_STATIC = [
     "css/app.css",
+    "css/live.css",
     "vendor/htmx.min.js",
     "vendor/ws.min.js",
     "js/app.js",
+    "js/live.js",
     "js/push.js",
+    "js/field.js",
+    "js/offline-queue.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/badge-72.png",

@@ -578,6 +578,7 @@ COLUMN_ALIASES = {
     "flats": {"flats", "квартир", "квартиры"},
 }
 REQUIRED_COLUMNS = ("street", "house", "manager")
+ADDRESS_FIELDS = frozenset({"street", "house", "search_key"})
 
 
 @dataclass
@@ -707,8 +708,11 @@ async def import_buildings_csv(db: Database, data: bytes) -> ImportReport:
             if building is None:
                 session.add(Building(**values))
                 report.added += 1
-            elif any(getattr(building, k) != v for k, v in values.items()):
-                for key, value in values.items():
+                continue
+            # The address is the key; its spelling in the register stays as it was.
+            changes = {k: v for k, v in values.items() if k not in ADDRESS_FIELDS}
+            if any(getattr(building, k) != v for k, v in changes.items()):
+                for key, value in changes.items():
                     setattr(building, key, value)
                 report.updated += 1
             else:

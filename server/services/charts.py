@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from server.i18n import gettext as _
-from server.services.stats import TrendPoint
+from server.services.stats import Row, TrendPoint
 
 FILED_COLOUR = "#1d4ed8"
 CLOSED_COLOUR = "#15803d"
@@ -173,3 +173,11 @@ def ranking_bars(bars: Sequence[Bar], *, title: str = "") -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def on_time_bars(rows: Sequence[Row]) -> list[Bar]:
+    """The ranking's bars: each organisation's share of work done on time."""
+    return [
+        Bar(r.name, r.figures.on_time_share, f"{r.figures.on_time} / {r.figures.deadline_known}")
+        for r in rows
+    ]

@@ -92,7 +92,16 @@ def _town_midnight(day: date) -> datetime:
 def parse_period(
     preset: str | None, first: str | None, last: str | None, *, default: int = 30
 ) -> Period:
-    """A period from the picker's query parameters; anything unreadable falls back to default."""
+    """A period from the picker: a preset number of days, or («custom») a range of days.
+
+    Anything unreadable falls back to the last `default` days.
+    """
+    try:
+        days = int(preset) if preset and preset.isdigit() else None
+    except ValueError:
+        days = None
+    if days in PERIOD_PRESETS:
+        return Period.last_days(days)
     if first or last:
         try:
             today = utcnow().astimezone(TOWN_TZ).date()
@@ -101,11 +110,7 @@ def parse_period(
             return Period.of_dates(start, end)
         except ValueError:
             pass
-    try:
-        days = int(preset or default)
-    except ValueError:
-        days = default
-    return Period.last_days(days if days in PERIOD_PRESETS else default)
+    return Period.last_days(default)
 
 
 @dataclass(frozen=True)
@@ -634,6 +639,18 @@ async def live_counts(svc: Services, *, now: datetime | None = None) -> LiveCoun
     async with svc.db.read() as session:
         row = (await session.execute(query)).one()
     return LiveCounts(*(int(v or 0) for v in row))
+
+
+async def handling_organisations(svc: Services) -> list[Organisation]:
+    """Organisations that receive requests (УК, ТСЖ, РСО), for filters and the public page."""
+    async with svc.db.read() as session:
+        return list(
+            await session.scalars(
+                select(Organisation)
+                .where(Organisation.kind.in_([k.value for k in HANDLING_KINDS]))
+                .order_by(Organisation.name)
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,10 +45,35 @@ class Spec:
 SPECS = [
     # УК 1: nine requests filed on 2 March.
     Spec("R1", "uk1", "leak", "closed", T0, T0 + m(120), m(10), m(60), m(120), rating=5),
-    Spec("R2", "uk1", "leak", "closed", T0, T0 + m(120), m(20), m(180), m(300), rework=1,
-         returns=1, rating=3),
-    Spec("R3", "uk1", "leak", "closed", T0, T0 + m(120), m(30), m(90), m(240), rework=2,
-         returns=1, disputes=1, rating=4),
+    Spec(
+        "R2",
+        "uk1",
+        "leak",
+        "closed",
+        T0,
+        T0 + m(120),
+        m(20),
+        m(180),
+        m(300),
+        rework=1,
+        returns=1,
+        rating=3,
+    ),
+    Spec(
+        "R3",
+        "uk1",
+        "leak",
+        "closed",
+        T0,
+        T0 + m(120),
+        m(30),
+        m(90),
+        m(240),
+        rework=2,
+        returns=1,
+        disputes=1,
+        rating=4,
+    ),
     # Due one minute before «now»: overdue now, not two minutes ago.
     Spec("R4", "uk1", "lift", "in_progress", T0, NOW - m(1), m(40)),
     # Due one minute after «now»: not overdue yet, overdue two minutes later.
@@ -58,17 +83,41 @@ SPECS = [
     Spec("R8", "uk1", "other", "verified", T0, T0 + m(120), m(50), m(70)),
     Spec("R9", "uk1", "other", "cancelled", T0, T0 + m(600)),
     # Filed one minute before the period: outside it, but its closing falls on 3 March.
-    Spec("R10", "uk1", "leak", "closed", PERIOD_START - m(1), PERIOD_START + m(60), m(30),
-         m(50), timedelta(days=2, hours=13, minutes=1)),
+    Spec(
+        "R10",
+        "uk1",
+        "leak",
+        "closed",
+        PERIOD_START - m(1),
+        PERIOD_START + m(60),
+        m(30),
+        m(50),
+        timedelta(days=2, hours=13, minutes=1),
+    ),
     # УК 2: one filed exactly when the period starts, one whose work was done at the deadline.
     Spec("R11", "uk2", "lift", "new", PERIOD_START, NOW + timedelta(days=30)),
-    Spec("R13", "uk2", "window", "closed", datetime(2026, 3, 5, 10, 0, tzinfo=UTC),
-         datetime(2026, 3, 6, 10, 0, tzinfo=UTC), m(60), timedelta(days=1), timedelta(days=2)),
+    Spec(
+        "R13",
+        "uk2",
+        "window",
+        "closed",
+        datetime(2026, 3, 5, 10, 0, tzinfo=UTC),
+        datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+        m(60),
+        timedelta(days=1),
+        timedelta(days=2),
+    ),
     # Filed at 00:00 on 20 March in the town: outside the period.
     Spec("R12", "uk2", "lift", "new", PERIOD_END, NOW + timedelta(days=30)),
     # Filed in January and still waiting: overdue now, whatever period is shown.
-    Spec("R14", "uk1", "other", "new", datetime(2026, 1, 10, 8, 0, tzinfo=UTC),
-         datetime(2026, 1, 18, 8, 0, tzinfo=UTC)),
+    Spec(
+        "R14",
+        "uk1",
+        "other",
+        "new",
+        datetime(2026, 1, 10, 8, 0, tzinfo=UTC),
+        datetime(2026, 1, 18, 8, 0, tzinfo=UTC),
+    ),
 ]
 
 

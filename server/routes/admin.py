@@ -1,0 +1,181 @@
+"""The administration's dashboard (read-only, city admin only), its exports and live counters.
+
+Starting the app also starts the deadline watch (services.deadline_watch): it belongs with
+oversight, and every process may run it safely.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import Request, Response, get
+from litestar.params import Parameter
+from litestar.response import Template
+
+from server.app import services_of
+from server.domain.roles import Role
+from server.routes.guards import roles
+from server.routes.rendering import render
+from server.services import charts, export, queries, stats
+from server.services.deadline_watch import Watcher
+from server.services.stats import Period, Scope
+
+admin_only = [roles(Role.CITY_ADMIN)]
+TEMPLATE = "admin/dashboard.html"
+
+Text = Annotated[str | None, Parameter(required=False)]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(str(value).strip()) if value else None
+    except ValueError:
+        return None
+
+
+def choices(
+    period: str | None, first: str | None, last: str | None, org: str | None, cat: str | None
+) -> tuple[Period, Scope]:
+    """The period and scope picked on the page; anything unreadable falls back to defaults."""
+    chosen = stats.parse_period(period, first, last, default=30)
+    return chosen, Scope(organisation_id=_int(org), category_id=_int(cat))
+
+
+def helpers() -> dict[str, Any]:
+    """Formatting for templates (figures are numbers until they reach the page)."""
+    return {
+        "duration": stats.format_duration,
+        "share": stats.format_share,
+        "rating": stats.format_rating,
+    }
+
+
+async def dashboard_context(
+    request: Request[Any, Any, Any], period: Period, scope: Scope
+) -> dict[str, Any]:
+    svc = services_of(request)
+    organisations = await stats.handling_organisations(svc)
+    board = await stats.dashboard(svc, period, scope)
+    overdue_total, overdue = await stats.overdue_now(svc, scope, limit=50)
+    ranking = charts.on_time_bars(board.ranking)
+    return {
+        "user": request.scope["user"],
+        "board": board,
+        "period": period,
+        "scope": scope,
+        "presets": stats.PERIOD_PRESETS,
+        "organisations": organisations,
+        "categories": await queries.categories(svc),
+        "overdue": overdue,
+        "overdue_total": overdue_total,
+        "counts": await stats.live_counts(svc),
+        "trend_svg": charts.trend_chart(board.trend, period.bucket),
+        "ranking_svg": charts.ranking_bars(ranking) if ranking else None,
+        "export_query": query_of(period, scope),
+        "org_link": lambda row: "/admin?" + query_of(period, Scope(row.id, scope.category_id)),
+        "category_link": lambda row: (
+            "/admin?" + query_of(period, Scope(scope.organisation_id, row.id))
+        ),
+        **helpers(),
+    }
+
+
+def query_of(period: Period, scope: Scope) -> str:
+    """The query string that shows this period and scope again."""
+    if period.preset is not None:
+        parts = [f"period={period.preset}"]
+    else:
+        parts = [f"from={period.first_day.isoformat()}", f"to={period.last_day.isoformat()}"]
+    if scope.organisation_id is not None:
+        parts.append(f"org={scope.organisation_id}")
+    if scope.category_id is not None:
+        parts.append(f"category={scope.category_id}")
+    return "&".join(parts)
+
+
+@get("/admin", guards=admin_only, name="admin_dashboard", include_in_schema=False)
+async def dashboard(
+    request: Request[Any, Any, Any],
+    period: Text = None,
+    first: Annotated[str | None, Parameter(query="from", required=False)] = None,
+    last: Annotated[str | None, Parameter(query="to", required=False)] = None,
+    org: Text = None,
+    category: Text = None,
+) -> Template:
+    chosen, scope = choices(period, first, last, org, category)
+    context = await dashboard_context(request, chosen, scope)
+    return render(request, TEMPLATE, context, block="dashboard")
+
+
+@get("/admin/counts", guards=admin_only, include_in_schema=False)
+async def counts(request: Request[Any, Any, Any]) -> Template:
+    """The live counters alone: what the page reloads when a live signal arrives."""
+    return HTMXBlockTemplate(
+        template_name=TEMPLATE,
+        block_name="live_counts",
+        context={"counts": await stats.live_counts(services_of(request))},
+    )
+
+
+def _filename(period: Period, extension: str) -> str:
+    return f"zayavki_{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.{extension}"
+
+
+@get("/admin/export.csv", guards=admin_only, include_in_schema=False)
+async def export_csv(
+    request: Request[Any, Any, Any],
+    period: Text = None,
+    first: Annotated[str | None, Parameter(query="from", required=False)] = None,
+    last: Annotated[str | None, Parameter(query="to", required=False)] = None,
+    org: Text = None,
+    category: Text = None,
+) -> Response[bytes]:
+    chosen, scope = choices(period, first, last, org, category)
+    rows = await export.export_rows(services_of(request), chosen, scope)
+    return Response(
+        export.to_csv(rows),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(chosen, "csv")}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@get("/admin/export.xlsx", guards=admin_only, include_in_schema=False)
+async def export_xlsx(
+    request: Request[Any, Any, Any],
+    period: Text = None,
+    first: Annotated[str | None, Parameter(query="from", required=False)] = None,
+    last: Annotated[str | None, Parameter(query="to", required=False)] = None,
+    org: Text = None,
+    category: Text = None,
+) -> Response[bytes]:
+    chosen, scope = choices(period, first, last, org, category)
+    svc = services_of(request)
+    rows = await export.export_rows(svc, chosen, scope)
+    board = await stats.dashboard(svc, chosen, scope)
+    return Response(
+        export.to_xlsx(rows, board),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(chosen, "xlsx")}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+ROUTES = [dashboard, counts, export_csv, export_xlsx]
+
+
+async def on_startup(app: Any) -> None:
+    watcher = Watcher(app.state.services)
+    watcher.start()
+    app.state["deadline_watcher"] = watcher
+
+
+async def on_shutdown(app: Any) -> None:
+    watcher = app.state.get("deadline_watcher")
+    if watcher is not None:
+        await watcher.close()
