@@ -75,7 +75,7 @@ class Users:
 
 
 def receive_until(
-    ws: Any, predicate: Callable[[str], bool], timeout: float = 5.0
+    ws: Any, predicate: Callable[[str], bool], timeout: float = 10.0
 ) -> tuple[str, list[str]]:
     """Read messages until one satisfies `predicate`; return it and everything read."""
     deadline = time.monotonic() + timeout

@@ -57,6 +57,7 @@ HELLO_TIMEOUT = 5.0  # a page that never says what it has gets everything
 MAX_CLIENT_MESSAGE = 64 * 1024
 MAX_ROW_OPS = 40  # beyond this many row changes, sending the whole list is simpler
 COUNTS_INTERVAL = 2.0  # the administration's figures refresh at most this often
+SHARE_FOR = 1.0  # seconds a rendered snapshot may be shared between a viewer's open pages
 CLOSE_GONE = 4403  # the viewer may no longer see this: the page must not reconnect
 CLOSE_RESTART = 1012  # server going away: the htmx ws extension reconnects (elsewhere)
 
@@ -477,7 +478,7 @@ class Hub:
     renderer: Renderer
     views: set[View] = field(default_factory=set)
     seq: int = 0
-    _cache: dict[tuple[Any, ...], asyncio.Task[Any]] = field(default_factory=dict)
+    _cache: dict[tuple[Any, ...], tuple[float, asyncio.Future[Any]]] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -516,12 +517,16 @@ class Hub:
     async def shared(self, key: tuple[Any, ...], factory: Callable[[], Awaitable[Any]]) -> Any:
         """Run `factory` once for every view asking the same thing after the same message."""
         key = (self.seq, *key)
-        task = self._cache.get(key)
-        if task is None:
+        now = asyncio.get_running_loop().time()
+        cached = self._cache.get(key)
+        # Short-lived too: what changes with time alone (overdue) must not be served stale.
+        if cached is None or now - cached[0] > SHARE_FOR:
+            if len(self._cache) > 512:
+                self._cache = {k: v for k, v in self._cache.items() if now - v[0] <= SHARE_FOR}
             task = asyncio.ensure_future(factory())
             task.add_done_callback(_retrieve)
-            self._cache[key] = task
-        return await asyncio.shield(task)
+            cached = self._cache[key] = (now, task)
+        return await asyncio.shield(cached[1])
 
     async def request_snapshot(
         self, viewer: Viewer, request_id: int, *, fresh: bool = False

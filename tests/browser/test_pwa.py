@@ -30,7 +30,8 @@ NOTIFICATIONS = """
 KEPT_PAGE = """
   url => caches.keys().then(async names => {
     for (const name of names.filter(n => n.startsWith("zayavka-pages-"))) {
-      if (await caches.match(location.origin + url, {cacheName: name, ignoreVary: true})) return true;
+      const options = {cacheName: name, ignoreVary: true};
+      if (await caches.match(location.origin + url, options)) return true;
     }
     return false;
   })
@@ -51,9 +52,12 @@ CACHED_URLS = """
 def pwa(world: World, settings: Settings) -> Iterator[tuple[str, PushService]]:
     """The app with its own VAPID keys, and a push service on 127.0.0.1 it sends to."""
     keys = generate()
-    with push_service(keys.public_key) as service, running_server(
-        settings, VAPID_PRIVATE_KEY=keys.private_key, VAPID_PUBLIC_KEY=keys.public_key
-    ) as base:
+    with (
+        push_service(keys.public_key) as service,
+        running_server(
+            settings, VAPID_PRIVATE_KEY=keys.private_key, VAPID_PUBLIC_KEY=keys.public_key
+        ) as base,
+    ):
         yield base, service
 
 
@@ -66,6 +70,20 @@ def controlled_page(context: Any, base: str, login: str) -> Any:
         page.reload()
         page.wait_for_function("Boolean(navigator.serviceWorker.controller)")
     return page
+
+
+def root_registration(cdp: Any, page: Any, base: str) -> str:
+    """The id DevTools gives the site's service worker registration."""
+    found: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: found.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for registration in found:
+            if registration["scopeURL"] == base + "/" and not registration.get("isDeleted"):
+                return str(registration["registrationId"])
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no service worker registration for {base}/: {found}")
 
 
 class Http:
@@ -180,20 +198,12 @@ def test_a_push_from_the_server_becomes_a_notification(
     context.grant_permissions(["notifications"], origin=base)
     page = controlled_page(context, base, "resident")
     cdp = context.new_cdp_session(page)
-    registrations: list[dict[str, Any]] = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while not registrations and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    [registration] = [
-        r for r in registrations if r["scopeURL"] == base + "/" and not r.get("isDeleted")
-    ][:1]
+    registration_id = root_registration(cdp, page, base)
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
             "origin": base,
-            "registrationId": registration["registrationId"],
+            "registrationId": registration_id,
             "data": json.dumps(delivered.payload, ensure_ascii=False),
         },
     )
@@ -251,7 +261,10 @@ def test_notifications_are_asked_for_only_after_the_button_is_pressed(
         window.__asked = 0;
         if (window.Notification) {
           const ask = Notification.requestPermission.bind(Notification);
-          Notification.requestPermission = (...args) => { window.__asked += 1; return ask(...args); };
+          Notification.requestPermission = (...args) => {
+            window.__asked += 1;
+            return ask(...args);
+          };
         }
         """
     )

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from server.app import create_app
-from server.db.models import OutboxMessage, PushSubscription, User
+from server.db.models import OutboxMessage
 from server.db.session import Database
 from server.push.keys import generate
 from server.settings import Settings
@@ -122,9 +122,10 @@ EVERYONE = [
 
 def test_every_status_change_reaches_exactly_the_people_concerned(world: World) -> None:
     settings = push_settings(world)
-    with push_service(settings.vapid_public_key or "") as service, people(
-        create_app(settings), *EVERYONE
-    ) as clients:
+    with (
+        push_service(settings.vapid_public_key or "") as service,
+        people(create_app(settings), *EVERYONE) as clients,
+    ):
         for name, client in clients.items():
             subscribe(client, service, name)
         subscribe(clients["resident"], service, "resident-laptop")  # a second device
@@ -188,9 +189,10 @@ def test_every_status_change_reaches_exactly_the_people_concerned(world: World) 
 
 def test_an_ordinary_request_goes_out_with_normal_urgency(world: World) -> None:
     settings = push_settings(world)
-    with push_service(settings.vapid_public_key or "") as service, people(
-        create_app(settings), "resident", "dispatcher"
-    ) as clients:
+    with (
+        push_service(settings.vapid_public_key or "") as service,
+        people(create_app(settings), "resident", "dispatcher") as clients,
+    ):
         subscribe(clients["dispatcher"], service, "dispatcher")
         rid = file_request(clients["resident"], world, category="window")
         service.wait_for(1)
@@ -203,15 +205,14 @@ def test_an_ordinary_request_goes_out_with_normal_urgency(world: World) -> None:
 
 def test_dispatcher_who_turned_off_new_requests_is_not_told(world: World) -> None:
     settings = push_settings(world)
-    with push_service(settings.vapid_public_key or "") as service, people(
-        create_app(settings), "resident", "dispatcher", "contractor"
-    ) as clients:
+    with (
+        push_service(settings.vapid_public_key or "") as service,
+        people(create_app(settings), "resident", "dispatcher", "contractor") as clients,
+    ):
         subscribe(clients["dispatcher"], service, "dispatcher")
         subscribe(clients["contractor"], service, "contractor")
         subscribe(clients["resident"], service, "resident")
-        response = post(
-            clients["dispatcher"], "/push/settings", {}, headers={"hx-request": "true"}
-        )
+        response = post(clients["dispatcher"], "/push/settings", {}, headers={"hx-request": "true"})
         assert response.status_code == 200, response.text
         assert "checked" not in response.text
 
@@ -227,9 +228,10 @@ def test_dispatcher_who_turned_off_new_requests_is_not_told(world: World) -> Non
 
 def test_a_long_comment_still_fits_in_one_push_message(world: World) -> None:
     settings = push_settings(world)
-    with push_service(settings.vapid_public_key or "") as service, people(
-        create_app(settings), "resident", "dispatcher"
-    ) as clients:
+    with (
+        push_service(settings.vapid_public_key or "") as service,
+        people(create_app(settings), "resident", "dispatcher") as clients,
+    ):
         subscribe(clients["resident"], service, "resident")
         rid = file_request(clients["resident"], world)
         act(clients["dispatcher"], rid, "comment", reason="Очень подробно. " * 120)
@@ -257,28 +259,3 @@ def test_nothing_is_written_for_people_without_devices(world: World) -> None:
             await db.dispose()
 
     assert run_async(count) == 0
-
-
-def _user(settings: Settings, login: str) -> User:
-    async def load() -> User:
-        db = Database(settings.database_url)
-        try:
-            async with db.read() as session:
-                user = (await session.scalars(select(User).where(User.login == login))).one()
-                return user
-        finally:
-            await db.dispose()
-
-    return run_async(load)
-
-
-def _devices(settings: Settings) -> list[PushSubscription]:
-    async def load() -> list[PushSubscription]:
-        db = Database(settings.database_url)
-        try:
-            async with db.read() as session:
-                return list(await session.scalars(select(PushSubscription)))
-        finally:
-            await db.dispose()
-
-    return run_async(load)

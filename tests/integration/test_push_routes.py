@@ -187,9 +187,8 @@ def test_only_dispatchers_have_the_new_work_switch(world: World) -> None:
         for name in ("resident", "worker"):
             profile = clients[name].get("/profile").text
             assert 'name="notify_new_requests"' not in profile
-            assert post(clients[name], "/push/settings", {"notify_new_requests": "1"}).status_code == (
-                403
-            )
+            refused = post(clients[name], "/push/settings", {"notify_new_requests": "1"})
+            assert refused.status_code == 403
         profile = clients["dispatcher"].get("/profile").text
         assert 'name="notify_new_requests" value="1" checked' in profile
         response = post(clients["dispatcher"], "/push/settings", {})

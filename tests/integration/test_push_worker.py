@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -18,6 +23,7 @@ from tests.conftest import run_async
 from tests.http import people
 from tests.integration.test_push_delivery import act, file_request, push_settings, subscribe
 from tests.push_service import PushService, push_service
+from tests.server_process import ROOT
 from tests.world import World
 
 T = TypeVar("T")
@@ -190,8 +196,6 @@ def test_two_workers_never_send_the_same_message_twice(world: World) -> None:
                 file_request(clients["resident"], world, category="window")
 
         async def scenario(worker: PushWorker, clock: Clock, db: Database) -> None:
-            import asyncio
-
             other = PushWorker(Database(settings.database_url), settings, batch_size=3)
             mine = PushWorker(db, settings, batch_size=3)
             try:
@@ -204,3 +208,35 @@ def test_two_workers_never_send_the_same_message_twice(world: World) -> None:
         with_worker(settings, scenario)
         assert len(service.attempts) == 12
         assert len({d.payload["request_id"] for d in service.delivered}) == 12
+
+
+def test_a_separate_worker_process_delivers_and_stops_cleanly(world: World) -> None:
+    settings = push_settings(world, push_worker_in_process=False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key,
+        "VAPID_PRIVATE_KEY": settings.vapid_private_key or "",
+        "VAPID_PUBLIC_KEY": settings.vapid_public_key or "",
+        "VAPID_SUBJECT": settings.vapid_subject,
+        "BROADCAST_URL": "memory://",
+    }
+    with push_service(settings.vapid_public_key or "") as service:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "server", "push-worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            rid = new_request_for_dispatcher(world, service, settings)
+            service.wait_for(1, timeout=20)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            output = worker.communicate(timeout=20)[0].decode()
+        assert worker.returncode == 0, output
+        assert "push worker stopped" in output
+        assert service.problems == []
+        [delivered] = service.to("dispatcher")
+        assert delivered.payload["request_id"] == rid

@@ -233,3 +233,52 @@ def test_empty_period_has_no_figures(world: World) -> None:
     assert board.total.to_close.median is None
     assert board.total.on_time_share is None
     assert board.ranking == []
+
+
+# --- the cache the pages read through -------------------------------------------------------
+
+
+def test_cached_figures_are_reused_while_fresh_then_recomputed(
+    world: World, history: History
+) -> None:
+    import asyncio
+
+    from server.db.models import Request
+    from server.db.session import Database
+    from server.live.bus import EventBus
+    from server.services.stats_cache import FiguresCache
+
+    async def go() -> tuple[int, int, int]:
+        db = Database(world.settings.database_url)
+        cache = FiguresCache(
+            Services(settings=world.settings, db=db, bus=EventBus()), fresh_for=0.5
+        )
+        try:
+            first = (await cache.dashboard(MARCH)).total.filed
+            async with db.begin() as session:
+                source = await session.get(Request, history.ids["R1"])
+                assert source is not None
+                session.add(
+                    Request(
+                        number="2026-900001",
+                        resident_id=source.resident_id,
+                        building_id=source.building_id,
+                        category_id=source.category_id,
+                        description="Ещё одна протечка",
+                        source="web",
+                        state="new",
+                        organisation_id=source.organisation_id,
+                        due_at=source.due_at,
+                        created_at=source.created_at,
+                        updated_at=source.created_at,
+                    )
+                )
+            still = (await cache.dashboard(MARCH)).total.filed  # fresh: not recomputed
+            await asyncio.sleep(0.8)  # the keep-warm task recomputed it meanwhile
+            later = (await cache.dashboard(MARCH)).total.filed
+            return first, still, later
+        finally:
+            await cache.close()
+            await db.dispose()
+
+    assert run_async(go) == (11, 11, 12)

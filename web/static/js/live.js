@@ -90,9 +90,32 @@
   window.addEventListener("pagehide", function () { leaving = true; });
   window.addEventListener("beforeunload", function () { leaving = true; });
 
+  // A row or form that is re-rendered while its menu is open stays open (e.g. the quick
+  // assign on the board): remember open <details> by their nearest element with an id.
+  var openBefore = [];
+  function detailsKey(details) {
+    var owner = details.parentElement && details.parentElement.closest("[id]");
+    if (!owner) return null;
+    return [owner.id, Array.prototype.indexOf.call(owner.querySelectorAll("details"), details)];
+  }
+  function reopenDetails(keys) {
+    keys.forEach(function (key) {
+      var owner = document.getElementById(key[0]);
+      var details = owner && owner.querySelectorAll("details")[key[1]];
+      if (details && !details.open) details.open = true;
+    });
+  }
+
   // Control messages are JSON; everything else is HTML for the extension to swap.
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
     var text = event.detail.message;
+    if (typeof text === "string" && text.charAt(0) !== "{") {
+      openBefore = [];
+      document.querySelectorAll("details[open]").forEach(function (details) {
+        var key = detailsKey(details);
+        if (key) openBefore.push(key);
+      });
+    }
     if (typeof text !== "string" || text.charAt(0) !== "{") return;
     event.preventDefault();
     var message;
@@ -191,6 +214,8 @@
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
+    reopenDetails(openBefore);
+    openBefore = [];
     if (keptActions) {
       restoreTyping(keptActions);
       keptActions = null;

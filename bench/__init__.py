@@ -1,0 +1,1 @@
+"""Benchmarks. `python -m bench` runs each one briefly; `python -m bench NAME --help`."""
