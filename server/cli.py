@@ -107,6 +107,31 @@ def cmd_import_buildings(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def cmd_create_token(args: argparse.Namespace) -> None:
+    from server.db.session import Database
+    from server.services.api_tokens import issue
+    from server.services.errors import InvalidInput
+
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            token, plain = await issue(
+                db, name=args.name, kind=args.kind, organisation_id=args.organisation
+            )
+        except InvalidInput as exc:
+            for field, message in exc.fields.items():
+                print(f"{field}: {message}", file=sys.stderr)
+            sys.exit(2)
+        finally:
+            await db.dispose()
+        # The value is shown once: only its hash is stored.
+        print(f"Ключ №{token.id} «{token.name}» ({token.kind}): {plain}")
+
+    asyncio.run(run())
+
+
 def cmd_vapid_keys(args: argparse.Namespace) -> None:
     from server.push.keys import print_new_keys
 
@@ -148,6 +173,12 @@ def main(argv: list[str] | None = None) -> None:
     imp = sub.add_parser("import-buildings", help="загрузить дома из CSV")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import_buildings)
+
+    token = sub.add_parser("create-token", help="выдать ключ для API или Open311")
+    token.add_argument("name", help="название интеграции")
+    token.add_argument("--kind", choices=["api", "open311"], default="api")
+    token.add_argument("--organisation", type=int, help="ключ видит только заявки организации")
+    token.set_defaults(func=cmd_create_token)
 
     sub.add_parser("vapid-keys", help="создать ключи VAPID").set_defaults(func=cmd_vapid_keys)
     sub.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
@@ -11,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from server.app import services_of
 from server.domain.roles import Role
+from server.i18n import DEFAULT_LOCALE, LOCALES
 from server.i18n import gettext as _
 from server.routes.auth_middleware import SESSION_USER
 from server.sessions import ROTATE_KEY
@@ -113,4 +115,26 @@ async def profile(request: Request[Any, Any, Any]) -> Template:
     return render(request, "auth/profile.html", {"user": request.scope["user"]})
 
 
-ROUTES = [home, login_page, login, logout, register_page, register, profile]
+@post("/language")
+async def choose_language(request: Request[Any, Any, Any], data: Form) -> Redirect:
+    """Russian by default; Tatar and English on request, remembered for the person."""
+    locale = data.get("lang", DEFAULT_LOCALE)
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    user = request.scope.get("user")
+    if user is not None:
+        await accounts.set_locale(services_of(request).db, user.id, locale)
+    back = _safe_next(_same_origin_path(request.headers.get("referer", ""))) or "/"
+    response = Redirect(back, status_code=303)
+    response.set_cookie("lang", locale, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def _same_origin_path(referer: str) -> str | None:
+    parsed = urlsplit(referer)
+    if not parsed.path:
+        return None
+    return parsed.path + (f"?{parsed.query}" if parsed.query else "")
+
+
+ROUTES = [home, login_page, login, logout, register_page, register, profile, choose_language]

@@ -202,3 +202,10 @@ async def create_user(
             return user
     except IntegrityError:
         raise InvalidInput(login=_("Такой логин или телефон уже есть.")) from None
+
+
+async def set_locale(db: Database, user_id: int, locale: str) -> None:
+    async with db.begin() as session:
+        user = await session.get(User, user_id)
+        if user is not None:
+            user.locale = locale

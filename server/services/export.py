@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,11 +37,6 @@ from server.services.stats import Period, Scope
 # Timeline steps whose first (or last) moment gets a column.
 FIRST_STEPS = ("assign", "start", "decline", "cancel")
 LAST_STEPS = ("complete", "verify", "confirm")
-
-
-@dataclass
-class ExportRow:
-    values: list[Any]
 
 
 def columns() -> list[str]:
@@ -79,97 +72,134 @@ def _minutes(later: datetime | None, earlier: datetime) -> int | None:
     return None if later is None else round((later - earlier).total_seconds() / 60)
 
 
+def _step(kind: str, first: bool = True) -> Any:
+    at = TimelineEntry.at
+    return (func.min(at) if first else func.max(at)).filter(TimelineEntry.kind == kind)
+
+
 async def export_rows(
     svc: Services, period: Period, scope: Scope = Scope(), *, now: datetime | None = None
 ) -> list[list[Any]]:
     """One row per request filed in the period, oldest first; times are aware datetimes."""
     now = now or utcnow()
     cohort = stats.cohort(period, scope)
+    # One row per request with the first (or last) time of each step and the rework counts.
+    steps = (
+        select(
+            TimelineEntry.request_id.label("request_id"),
+            *(_step(kind).label(kind) for kind in FIRST_STEPS),
+            *(_step(kind, first=False).label(kind) for kind in LAST_STEPS),
+            func.count().filter(TimelineEntry.kind == "return").label("returns"),
+            func.count().filter(TimelineEntry.kind == "dispute").label("disputes"),
+        )
+        .where(
+            TimelineEntry.kind.in_([*FIRST_STEPS, *LAST_STEPS, "return", "dispute"]),
+            TimelineEntry.request_id.in_(select(Request.id).where(*cohort)),
+        )
+        .group_by(TimelineEntry.request_id)
+        .subquery()
+    )
     contractor = aliased(Organisation)
     query = (
         select(
-            Request,
+            Request.number,
+            Request.created_at,
             Category.name,
             Organisation.name,
             contractor.name,
+            Request.source,
             Building.street,
             Building.house,
+            Request.state,
+            Request.due_at,
+            Request.assigned_at,
+            Request.done_at,
+            Request.closed_at,
             Rating.score,
+            *(steps.c[kind] for kind in (*FIRST_STEPS, *LAST_STEPS)),
+            steps.c.returns,
+            steps.c.disputes,
         )
         .join(Category, Category.id == Request.category_id)
         .join(Building, Building.id == Request.building_id)
         .outerjoin(Organisation, Organisation.id == Request.organisation_id)
         .outerjoin(contractor, contractor.id == Request.contractor_id)
         .outerjoin(Rating, Rating.request_id == Request.id)
+        .outerjoin(steps, steps.c.request_id == Request.id)
         .where(*cohort)
         .order_by(Request.created_at, Request.id)
     )
-    steps_query = (
-        select(
-            TimelineEntry.request_id,
-            TimelineEntry.kind,
-            func.min(TimelineEntry.at),
-            func.max(TimelineEntry.at),
-            func.count(),
-        )
-        .join(Request, Request.id == TimelineEntry.request_id)
-        .where(
-            TimelineEntry.kind.in_([*FIRST_STEPS, *LAST_STEPS, "return", "dispute"]),
-            *cohort,
-        )
-        .group_by(TimelineEntry.request_id, TimelineEntry.kind)
-    )
     async with svc.db.read() as session:
         found = (await session.execute(query)).all()
-        steps: dict[int, dict[str, tuple[datetime, datetime, int]]] = defaultdict(dict)
-        for request_id, kind, first, last, n in (await session.execute(steps_query)).all():
-            steps[request_id][kind] = (_aware(first), _aware(last), int(n))
 
+    waiting = _("Ожидает разбора")
+    yes, no = _("да"), _("нет")
+    states = {s.value: state_label(s.value) for s in State}
+    sources = {name: source_label(name) for name in ("web", "phone", "api", "open311")}
     rows: list[list[Any]] = []
-    for request, category, org, contractor_name, street, house, score in found:
-        s = steps.get(request.id, {})
-
-        def first(kind: str, s: dict[str, tuple[datetime, datetime, int]] = s) -> Any:
-            return s[kind][0] if kind in s else None
-
-        def last(kind: str, s: dict[str, tuple[datetime, datetime, int]] = s) -> Any:
-            return s[kind][1] if kind in s else None
-
-        state = State(request.state)
-        done = request.done_at if state in stats.WORK_DONE_STATES else None
+    for (
+        number,
+        created,
+        category,
+        org,
+        contractor_name,
+        source,
+        street,
+        house,
+        state_value,
+        due,
+        assigned,
+        done_at,
+        closed_at,
+        score,
+        assign,
+        start,
+        decline,
+        cancel,
+        complete,
+        verify,
+        confirm,
+        returns,
+        disputes,
+    ) in found:
+        state = State(state_value)
+        done = done_at if state in stats.WORK_DONE_STATES else None
+        closed = closed_at if state is State.CLOSED else None
         rows.append(
             [
-                request.number,
-                request.created_at,
+                number,
+                created,
                 category,
-                org or _("Ожидает разбора"),
+                org or waiting,
                 contractor_name or "",
-                source_label(request.source),
+                sources.get(source, source),
                 f"{street}, {house}",
-                state_label(request.state),
-                request.due_at,
-                request.assigned_at or first("assign"),
-                first("start"),
-                request.done_at or last("complete"),
-                last("verify"),
-                request.closed_at or last("confirm"),
-                first("decline"),
-                first("cancel"),
-                _("да") if is_overdue(state, request.due_at, now) else "",
-                (_("да") if done <= request.due_at else _("нет")) if done else "",
-                s["return"][2] if "return" in s else 0,
-                s["dispute"][2] if "dispute" in s else 0,
+                states.get(state_value, state_value),
+                due,
+                assigned or _aware(assign),
+                _aware(start),
+                done_at or _aware(complete),
+                _aware(verify),
+                closed_at or _aware(confirm),
+                _aware(decline),
+                _aware(cancel),
+                yes if is_overdue(state, due, now) else "",
+                (yes if done <= due else no) if done else "",
+                returns or 0,
+                disputes or 0,
                 score or "",
-                _minutes(request.assigned_at, request.created_at),
-                _minutes(done, request.created_at),
-                _minutes(request.closed_at if state is State.CLOSED else None, request.created_at),
+                _minutes(assigned, created),
+                _minutes(done, created),
+                _minutes(closed, created),
             ]
         )
     return rows
 
 
-def _aware(value: datetime) -> datetime:
+def _aware(value: datetime | str | None) -> datetime | None:
     # Aggregates lose the column type on SQLite, so a string or a naive value may come back.
+    if value is None:
+        return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:

@@ -266,11 +266,12 @@ async def dashboard(
     """Every figure for the period, in total, per organisation and per category."""
     now = now or utcnow()
     if svc.db.is_postgres:
-        # Two connections at once: the figures and the trend are independent scans.
-        (groups, orgs, cats), trend = await asyncio.gather(
+        # Two connections at once: the period's requests, and the closings in the period.
+        (groups, trend, orgs, cats), closings = await asyncio.gather(
             _with_session(svc, _groups_pg, period, scope, now),
-            _with_session(svc, _trend_pg, period, scope),
+            _with_session(svc, _closings_pg, period, scope),
         )
+        trend.update(closings)
     else:
         groups, trend, orgs, cats = await _with_session(svc, _everything_py, period, scope, now)
 
@@ -292,6 +293,7 @@ async def _with_session(svc: Services, fn: Any, *args: Any) -> Any:
 
 
 GroupKey = tuple[str, int | None]  # ("total", None) | ("org", id) | ("cat", id)
+Trend = dict[tuple[str, date], int]  # ("filed" | "closed", first day of the bucket) → count
 
 
 async def _names(session: AsyncSession) -> tuple[list[Organisation], list[Category]]:
@@ -432,6 +434,7 @@ def _pg_params(period: Period, scope: Scope) -> dict[str, Any]:
 # date_part (double precision) rather than extract (numeric since PostgreSQL 14).
 _PG_CELLS = """
 SELECT r.organisation_id AS org, r.category_id AS cat,
+       date_trunc(:unit, r.created_at AT TIME ZONE 'Europe/Moscow') AS bucket,
        count(*) AS filed,
        count(*) FILTER (WHERE r.state = 'closed') AS closed,
        count(*) FILTER (WHERE r.state = 'declined') AS declined,
@@ -469,7 +472,7 @@ LEFT JOIN (
     GROUP BY request_id
 ) tl ON tl.request_id = r.id
 WHERE r.created_at >= :start AND r.created_at < :end{filters}
-GROUP BY r.organisation_id, r.category_id
+GROUP BY r.organisation_id, r.category_id, bucket
 """
 # The sorts stay in memory (the default 4 MB would spill a year's rows to disk).
 _PG_WORK_MEM = "SET LOCAL work_mem = '64MB'"
@@ -478,16 +481,20 @@ _STEPS = ("t_assign", "t_done", "t_close")
 
 async def _groups_pg(
     session: AsyncSession, period: Period, scope: Scope, now: datetime
-) -> tuple[dict[GroupKey, Figures], list[Organisation], list[Category]]:
+) -> tuple[dict[GroupKey, Figures], Trend, list[Organisation], list[Category]]:
+    """The cells of the period: figures per group, and the filings per step of the trend."""
     await session.execute(text(_PG_WORK_MEM))
     sql = text(_PG_CELLS.format(filters=_pg_filters(scope, "r.")))
-    result = await session.execute(sql, {**_pg_params(period, scope), "now": now})
+    params = {**_pg_params(period, scope), "now": now, "unit": period.bucket}
+    result = await session.execute(sql, params)
+    trend: Trend = defaultdict(int)
     groups: dict[GroupKey, Figures] = defaultdict(Figures)
     samples: dict[GroupKey, tuple[list[float], list[float], list[float]]] = defaultdict(
         lambda: ([], [], [])
     )
     for row in result.mappings():
         cell = Figures(**{name: int(row[name]) for name in _COUNTS})
+        trend[("filed", row["bucket"].date())] += cell.filed
         keys: tuple[GroupKey, ...] = (("total", None), ("org", row["org"]), ("cat", row["cat"]))
         for key in keys:
             groups[key].add_counts(cell)
@@ -499,7 +506,7 @@ async def _groups_pg(
             _durations_of(values) for values in lists
         )
     orgs, cats = await _names(session)
-    return dict(groups), orgs, cats
+    return dict(groups), trend, orgs, cats
 
 
 def _durations_of(values: list[float]) -> Durations:
@@ -509,29 +516,18 @@ def _durations_of(values: list[float]) -> Durations:
     return Durations(len(values), percentile_sorted(values, 0.5), percentile_sorted(values, 0.9))
 
 
-_PG_TREND = """
-SELECT 'filed' AS what, date_trunc(:unit, created_at AT TIME ZONE 'Europe/Moscow') AS bucket,
-       count(*) AS n
-FROM requests WHERE created_at >= :start AND created_at < :end{filters}
-GROUP BY bucket
-UNION ALL
-SELECT 'closed', date_trunc(:unit, closed_at AT TIME ZONE 'Europe/Moscow') AS bucket, count(*)
+# Requests closed in the period, whenever they were filed: the trend's second line.
+_PG_CLOSINGS = """
+SELECT date_trunc(:unit, closed_at AT TIME ZONE 'Europe/Moscow') AS bucket, count(*)
 FROM requests WHERE closed_at >= :start AND closed_at < :end AND state = 'closed'{filters}
 GROUP BY bucket
 """
 
 
-async def _trend_pg(
-    session: AsyncSession, period: Period, scope: Scope
-) -> dict[tuple[str, date], int]:
-    sql = text(_PG_TREND.format(filters=_pg_filters(scope)))
+async def _closings_pg(session: AsyncSession, period: Period, scope: Scope) -> Trend:
+    sql = text(_PG_CLOSINGS.format(filters=_pg_filters(scope)))
     params = {**_pg_params(period, scope), "unit": period.bucket}
-    return {
-        (what, bucket.date()): int(n) for what, bucket, n in (await session.execute(sql, params))
-    }
-
-
-Trend = dict[tuple[str, date], int]  # ("filed" | "closed", first day of the bucket) → count
+    return {("closed", bucket.date()): int(n) for bucket, n in await session.execute(sql, params)}
 
 
 async def _everything_py(
@@ -688,16 +684,21 @@ async def live_counts(svc: Services, *, now: datetime | None = None) -> LiveCoun
     now = now or utcnow()
     today = _town_midnight(now.astimezone(TOWN_TZ).date())
     state = Request.state
-    query = select(
-        _when(state.not_in([s.value for s in FINAL])),
+    open_states = [s.value for s in State if s not in FINAL]
+    # Two index-friendly reads: the open requests (a small share of all) and today's.
+    open_query = select(
+        func.count(),
         _when(and_(state.in_(_OPEN_WORK), Request.due_at < now)),
         _when(state == State.NEW),
         _when(and_(state == State.NEW, Request.organisation_id.is_(None))),
-        _when(Request.created_at >= today),
-    ).where(state.not_in([s.value for s in FINAL]) | (Request.created_at >= today))
+    ).where(state.in_(open_states))
+    today_query = select(func.count()).where(Request.created_at >= today)
     async with svc.db.read() as session:
-        row = (await session.execute(query)).one()
-    return LiveCounts(*(int(v or 0) for v in row))
+        opened, overdue, new, triage = (await session.execute(open_query)).one()
+        filed_today = await session.scalar(today_query)
+    return LiveCounts(
+        int(opened or 0), int(overdue or 0), int(new or 0), int(triage or 0), int(filed_today or 0)
+    )
 
 
 async def handling_organisations(svc: Services) -> list[Organisation]:

@@ -100,11 +100,11 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         for name in PWA_AUDITS
         if name in audits and audits[name].get("scoreDisplayMode") in SCORED
     }
-    failing = sorted(
-        name
-        for name, a in audits.items()
+    failing = {
+        name: a["score"]
+        for name, a in sorted(audits.items())
         if a.get("scoreDisplayMode") in SCORED and a.get("score") is not None and a["score"] < 0.9
-    )
+    }
     return {"scores": scores, "pwa_audits": pwa, "failing": failing}
 
 

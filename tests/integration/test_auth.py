@@ -90,3 +90,15 @@ def test_password_guessing_is_slowed_down(world: World) -> None:
         assert codes[:3] == [422, 422, 422]
         assert codes[3:] == [429, 429]
         assert "Слишком много попыток" in post(client, "/login", {"login": "x"}).text
+
+
+def test_language_choice_is_remembered(world: World) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        login(client, "resident")
+        response = post(client, "/language", {"lang": "en"},
+                        headers={"referer": "http://testserver.local/requests"})
+        assert response.status_code == 303
+        assert response.headers["location"] == "/requests"
+        assert '<html lang="en">' in client.get("/requests").text
+        post(client, "/language", {"lang": "xx"})
+        assert '<html lang="ru">' in client.get("/requests").text

@@ -176,8 +176,13 @@ def test_photo_of_another_jobs_work_order_is_kept_and_flagged_for_the_dispatcher
     with dispatcher:
         login(dispatcher, "dispatcher")
         page = dispatcher.get(f"/requests/{the_job.request_id}").text
+        board = dispatcher.get("/board").text
     assert "Фото требует проверки" in page
     assert "На фото QR-код другого заказ-наряда" in page
+    flagged_row = board.split(f'id="row-{the_job.request_id}"', 1)[1].split("</li>", 1)[0]
+    assert "Фото требует проверки" in flagged_row
+    other_row = board.split(f'id="row-{other.request_id}"', 1)[1].split("</li>", 1)[0]
+    assert "Фото требует проверки" not in other_row
 
 
 def test_photo_without_a_qr_code_is_kept_and_flagged_with_the_reason(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import time
 from typing import Any
 
@@ -77,8 +78,6 @@ def photo() -> dict[str, tuple[str, bytes, str]]:
 
 
 def number_of(client: TestClient[Any], request_id: int) -> str:
-    import re
-
     match = re.search(r"\d{4}-\d{6}", client.get(f"/requests/{request_id}").text)
     assert match
     return match.group(0)
