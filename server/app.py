@@ -13,7 +13,7 @@ from jinja2 import Environment
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -161,6 +161,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         samesite="lax",
         httponly=True,
         renew_on_access=False,
+        # Files fetched around sign-in must not carry a session cookie back: a slow static
+        # response would overwrite the fresh sign-in cookie with the old one.
+        exclude=[r"^/static/", r"^/sw\.js$", r"^/sw-field-sync\.js$", r"^/manifest\.webmanifest$",
+                 r"^/offline$"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -182,7 +186,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         create_static_files_router(
             path="/static",
             directories=[WEB / "static"],
-            cache_control=None,
+            # Not fingerprinted: an hour in caches, then revalidated (the service worker
+            # precaches the shell under a versioned cache of its own).
+            cache_control=CacheControlHeader(public=True, max_age=3600),
             include_in_schema=False,
         )
     ]
