@@ -22,8 +22,8 @@ def job_url(base_url: str, token: str) -> str:
 
 
 def qr_svg(text: str) -> str:
-    """An SVG QR code with medium error correction, enough for a crumpled, signed page."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    """An SVG QR code with quartile error correction: it survives a crumpled, signed page."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=4)
     code.add_data(text)
     code.make(fit=True)
     image = code.make_image(image_factory=qrcode.image.svg.SvgPathImage)

@@ -91,6 +91,23 @@ def test_printed_qr_link_opens_the_job_on_the_phone_for_a_worker(
     assert 'href="tel:+79170000001"' in page.text
 
 
+def test_phone_camera_app_opening_the_qr_link_signs_in_then_opens_the_job(
+    world: World, client: TestClient[Any]
+) -> None:
+    the_job = job(world)
+    first = client.get(f"/jobs/{the_job.token}", follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"] == f"/login?next=/jobs/{the_job.token}"
+    signed_in = post(
+        client,
+        "/login",
+        {"login": "worker", "password": "password123", "next": f"/jobs/{the_job.token}"},
+    )
+    assert signed_in.headers["location"] == f"/jobs/{the_job.token}"
+    opened = client.get(signed_in.headers["location"], follow_redirects=False)
+    assert opened.headers["location"] == f"/field/jobs/{the_job.request_id}"
+
+
 def test_contractor_dispatcher_scanning_at_the_desk_gets_the_full_request_page(
     world: World, client: TestClient[Any]
 ) -> None:

@@ -265,6 +265,18 @@ def test_overdue_flips_on_the_board_without_any_change(users: Users, world: Worl
         assert time.monotonic() - started < 6
 
 
+def test_request_page_turns_overdue_on_time(users: Users, world: World) -> None:
+    request_id = file(users, world)
+    client = users.use("resident")
+    run_async(_due_in, world.settings.database_url, request_id, 2.0)
+    with client.websocket_connect(f"/live/requests/{request_id}", headers=ORIGIN) as ws:
+        ws.send_text(hello(last_entry=0))
+        first, _ = receive_until(ws, lambda m: "request-state" in m)
+        assert "Просрочена" not in first
+        message, _ = receive_until(ws, lambda m: "request-state" in m, timeout=8)
+        assert "Просрочена" in message
+
+
 async def _due_in(url: str, request_id: int, seconds: float) -> None:
     db = Database(url)
     try:

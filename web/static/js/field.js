@@ -240,11 +240,15 @@
     }).catch(function () {});
   }
 
+  var busy = false; // a double tap must not make two completions with two keys
+
   function complete() {
     var submit = form.querySelector("button[type=submit]");
     var photoPromise = preparing || Promise.resolve(null);
+    if (busy) return;
+    busy = true;
     photoPromise.then(function (photo) {
-      if (!photo) { formSay(form.dataset.msgNoPhoto); return; }
+      if (!photo) { formSay(form.dataset.msgNoPhoto); busy = false; return; }
       submit.disabled = true;
       var item = {
         key: Q.newKey(),
@@ -274,6 +278,7 @@
             showQueued(item);
             formSay("");
             submit.disabled = false;
+            busy = false;
             return;
           }
           item.status = "pending";
@@ -284,6 +289,7 @@
       }, function () {
         formSay(form.dataset.msgNoStorage);
         submit.disabled = false;
+        busy = false;
       });
     });
   }
