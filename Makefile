@@ -8,7 +8,7 @@ export PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-sqlite test-postgres test-browser venv translations lint migrate demo bench clean
+.PHONY: run test test-sqlite test-postgres test-browser venv translations messages lint migrate demo bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ venv: $(VENV)/.installed
 translations: venv
 	$(VENV)/bin/pybabel compile --use-fuzzy -d server/translations -D messages --statistics 2>/dev/null || \
 	  $(VENV)/bin/pybabel compile --use-fuzzy -d server/translations -D messages
+
+## For developers: collect the Russian texts into messages.pot and merge them into the catalogues.
+messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 \
+	  --no-location --sort-output -o server/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i server/translations/messages.pot -d server/translations \
+	  -D messages --no-fuzzy-matching
 
 migrate: venv
 	$(PY) -m server migrate

@@ -214,15 +214,19 @@ def _local(value: Any) -> Any:
     return value
 
 
+def _csv_time(value: datetime) -> str:
+    # An f-string is about twice as fast as strftime, which counts over a year of rows.
+    d = value.astimezone(TOWN_TZ)
+    return f"{d.day:02d}.{d.month:02d}.{d.year} {d.hour:02d}:{d.minute:02d}"
+
+
 def to_csv(rows: list[list[Any]]) -> bytes:
     """UTF-8 with a BOM and semicolons, as Excel in a Russian locale opens without asking."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(columns())
     for row in rows:
-        writer.writerow(
-            [_local(v).strftime("%d.%m.%Y %H:%M") if isinstance(v, datetime) else v for v in row]
-        )
+        writer.writerow([_csv_time(v) if isinstance(v, datetime) else v for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

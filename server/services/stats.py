@@ -266,11 +266,14 @@ async def dashboard(
     """Every figure for the period, in total, per organisation and per category."""
     now = now or utcnow()
     if svc.db.is_postgres:
-        # Two connections at once: the period's requests, and the closings in the period.
-        (groups, trend, orgs, cats), closings = await asyncio.gather(
+        # Three connections at once: the period's requests, their ratings, returns and
+        # disputes, and the closings in the period.
+        (groups, trend, orgs, cats), extras, closings = await asyncio.gather(
             _with_session(svc, _groups_pg, period, scope, now),
+            _with_session(svc, _extras_pg, period, scope),
             _with_session(svc, _closings_pg, period, scope),
         )
+        _add_extras(groups, extras)
         trend.update(closings)
     else:
         groups, trend, orgs, cats = await _with_session(svc, _everything_py, period, scope, now)
@@ -426,8 +429,8 @@ def _pg_params(period: Period, scope: Scope) -> dict[str, Any]:
     }
 
 
-# One scan of the cohort gives every count per (organisation, category) cell, and each cell's
-# durations as a sorted array. Counts add up; for the percentiles of the town, of an
+# One scan of the cohort gives every count per (organisation, category, trend step) cell, and
+# each cell's durations as a sorted array. Counts add up; for the percentiles of the town, of an
 # organisation or of a category, Python concatenates the cells' sorted arrays and sorts them
 # again, which Timsort does by merging the runs. This is several times cheaper than
 # percentile_cont over GROUPING SETS, which sorts every value once per aggregate and set.
@@ -448,10 +451,6 @@ SELECT r.organisation_id AS org, r.category_id AS cat,
                         AND r.done_at > r.due_at) AS late,
        count(*) FILTER (WHERE r.state = 'closed' AND r.rework_count = 0)
            AS closed_without_rework,
-       coalesce(sum(tl.returns), 0) AS returns,
-       coalesce(sum(tl.disputes), 0) AS disputes,
-       count(rt.score) AS rating_count,
-       coalesce(sum(rt.score), 0) AS rating_sum,
        array_agg(date_part('epoch', r.assigned_at - r.created_at)
                  ORDER BY date_part('epoch', r.assigned_at - r.created_at))
            FILTER (WHERE r.assigned_at IS NOT NULL) AS t_assign,
@@ -463,17 +462,28 @@ SELECT r.organisation_id AS org, r.category_id AS cat,
                  ORDER BY date_part('epoch', r.closed_at - r.created_at))
            FILTER (WHERE r.state = 'closed' AND r.closed_at IS NOT NULL) AS t_close
 FROM requests r
-LEFT JOIN ratings rt ON rt.request_id = r.id
-LEFT JOIN (
-    SELECT request_id,
-           count(*) FILTER (WHERE kind = 'return') AS returns,
-           count(*) FILTER (WHERE kind = 'dispute') AS disputes
-    FROM timeline_entries WHERE kind IN ('return', 'dispute')
-    GROUP BY request_id
-) tl ON tl.request_id = r.id
 WHERE r.created_at >= :start AND r.created_at < :end{filters}
 GROUP BY r.organisation_id, r.category_id, bucket
 """
+# Ratings, returns and disputes per cell: small tables joined to the requests by key, read on
+# their own connection while the cells are counted.
+_PG_EXTRAS = """
+SELECT r.organisation_id AS org, r.category_id AS cat,
+       count(*) FILTER (WHERE t.kind = 'return') AS returns,
+       count(*) FILTER (WHERE t.kind = 'dispute') AS disputes,
+       0 AS rating_count, 0 AS rating_sum
+FROM timeline_entries t JOIN requests r ON r.id = t.request_id
+WHERE t.kind IN ('return', 'dispute')
+  AND r.created_at >= :start AND r.created_at < :end{filters}
+GROUP BY r.organisation_id, r.category_id
+UNION ALL
+SELECT r.organisation_id, r.category_id, 0, 0, count(*), sum(rt.score)
+FROM ratings rt JOIN requests r ON r.id = rt.request_id
+WHERE r.created_at >= :start AND r.created_at < :end{filters}
+GROUP BY r.organisation_id, r.category_id
+"""
+_CELL_COUNTS = _COUNTS[:9]
+_EXTRA_COUNTS = ("returns", "disputes", "rating_count", "rating_sum")
 # The sorts stay in memory (the default 4 MB would spill a year's rows to disk).
 _PG_WORK_MEM = "SET LOCAL work_mem = '64MB'"
 _STEPS = ("t_assign", "t_done", "t_close")
@@ -493,7 +503,7 @@ async def _groups_pg(
         lambda: ([], [], [])
     )
     for row in result.mappings():
-        cell = Figures(**{name: int(row[name]) for name in _COUNTS})
+        cell = Figures(**{name: int(row[name]) for name in _CELL_COUNTS})
         trend[("filed", row["bucket"].date())] += cell.filed
         keys: tuple[GroupKey, ...] = (("total", None), ("org", row["org"]), ("cat", row["cat"]))
         for key in keys:
@@ -514,6 +524,19 @@ def _durations_of(values: list[float]) -> Durations:
         return Durations()
     values.sort()  # sorted runs, one per cell: Timsort merges them
     return Durations(len(values), percentile_sorted(values, 0.5), percentile_sorted(values, 0.9))
+
+
+async def _extras_pg(session: AsyncSession, period: Period, scope: Scope) -> list[Any]:
+    sql = text(_PG_EXTRAS.format(filters=_pg_filters(scope, "r.")))
+    return list((await session.execute(sql, _pg_params(period, scope))).mappings())
+
+
+def _add_extras(groups: dict[GroupKey, Figures], extras: list[Any]) -> None:
+    for row in extras:
+        for key in (("total", None), ("org", row["org"]), ("cat", row["cat"])):
+            figures = groups.setdefault(key, Figures())
+            for name in _EXTRA_COUNTS:
+                setattr(figures, name, getattr(figures, name) + int(row[name] or 0))
 
 
 # Requests closed in the period, whenever they were filed: the trend's second line.
