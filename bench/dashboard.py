@@ -39,6 +39,8 @@ import asyncpg
 from server.db.migrate import upgrade
 from server.settings import Settings, normalise_database_url
 
+# `make bench` (every benchmark, briefly): the full 100,000 requests, fewer rounds.
+QUICK = ["--rounds", "3"]
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LIMIT_SECONDS = 1.0
 

@@ -14,13 +14,13 @@ from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
@@ -163,8 +163,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         renew_on_access=False,
         # Files fetched around sign-in must not carry a session cookie back: a slow static
         # response would overwrite the fresh sign-in cookie with the old one.
-        exclude=[r"^/static/", r"^/sw\.js$", r"^/sw-field-sync\.js$", r"^/manifest\.webmanifest$",
-                 r"^/offline$"],
+        exclude=[
+            r"^/static/",
+            r"^/sw\.js$",
+            r"^/sw-field-sync\.js$",
+            r"^/manifest\.webmanifest$",
+            r"^/offline$",
+        ],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,

@@ -91,11 +91,12 @@ def cmd_import_buildings(args: argparse.Namespace) -> None:
     from server.services.catalog import import_buildings_csv
 
     settings = Settings.from_env()
+    data = Path(args.file).read_bytes()
 
     async def run() -> None:
         db = Database(settings.database_url)
         try:
-            report = await import_buildings_csv(db, Path(args.file).read_bytes())
+            report = await import_buildings_csv(db, data)
         finally:
             await db.dispose()
         print(report.summary())

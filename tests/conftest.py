@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -71,7 +71,9 @@ async def _empty(url: str) -> None:
         async with db.begin() as session:
             tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
             if db.is_postgres:
-                await session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                await session.execute(
+                    text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                )
             else:
                 for table in tables:
                     await session.execute(text(f"DELETE FROM {table}"))

@@ -43,14 +43,26 @@ def server_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(settings: Settings, *, port: int | None = None, **extra_env: str) -> Iterator[str]:
+def running_server(
+    settings: Settings, *, port: int | None = None, **extra_env: str
+) -> Iterator[str]:
     """Start `uvicorn server.asgi:app` on 127.0.0.1 and yield its base URL; stop it after."""
     port = port or free_port()
     env = server_env(settings, port, **extra_env)
-    log = open(settings.media_dir.parent / f"server-{port}.log", "wb")  # noqa: SIM115
+    log = open(settings.media_dir.parent / f"server-{port}.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.asgi:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -62,7 +74,8 @@ def running_server(settings: Settings, *, port: int | None = None, **extra_env: 
         while True:
             if process.poll() is not None:
                 raise RuntimeError(
-                    "server exited: " + (settings.media_dir.parent / f"server-{port}.log").read_text()
+                    "server exited: "
+                    + (settings.media_dir.parent / f"server-{port}.log").read_text()
                 )
             try:
                 if httpx.get(base + "/login", timeout=1).status_code == 200:

@@ -2,10 +2,11 @@
 
 One `Hub` per process takes every message off the bus and wakes the views that care. A view is
 one open WebSocket: the request page, a dispatcher's board, a contractor's or worker's job list,
-or the city administration's counts. Views never trust the bus for content: a message only says
-"request N changed"; the view re-reads the request from the database *as its viewer*
-(`queries.request_page` / the board queries, which apply `workflow.may_view`), so a viewer only
-ever receives what they may see, and a view that missed messages loses nothing by re-reading.
+the worker's phone list, a resident's own requests, or the city administration's counts. Views
+never trust the bus for content: a message only says "request N changed"; the view re-reads the
+request from the database *as its viewer* (`queries.request_page` / the board queries, which
+apply `workflow.may_view`), so a viewer only ever receives what they may see, and a view that
+missed messages loses nothing by re-reading.
 
 Catch-up protocol (request page): the page knows the last timeline entry it shows and sends it
 in its hello. The view subscribes first, then reads the database and sends every entry after it,
@@ -37,13 +38,13 @@ from server.live.events import RequestEvent
 from server.live.render import (
     CSRF_INPUT,
     Renderer,
-    add_class,
     control,
     delete_oob,
     oob,
     personalise,
     wrap_oob,
 )
+from server.services import field as field_mode
 from server.services import queries
 from server.services.context import Services
 from server.services.errors import NotFound
@@ -232,8 +233,14 @@ class ListView(View):
     """A list of requests kept in step with the database: the board, the job lists."""
 
     list_id: ClassVar[str]
+    # The page template's block that renders the list element (default: named like its id).
+    list_block: ClassVar[str | None] = None
     page_template: ClassVar[str]
     row_template: ClassVar[str]
+    # New requests (state "new") that arrive while the page is open go on top, highlighted
+    # (`.is-new`): the dispatcher's triage order. Lists in their own fixed order (by deadline,
+    # newest first) leave that off and briefly highlight every row that arrives instead.
+    pin_new: ClassVar[bool] = True
 
     def __init__(self, hub: Hub, viewer: Viewer) -> None:
         super().__init__(hub, viewer)
@@ -271,7 +278,7 @@ class ListView(View):
         known = (
             {int(i) for i in known_raw if str(i).isdigit()} if isinstance(known_raw, list) else None
         )
-        if known is not None:
+        if known is not None and self.pin_new:
             self.pinned = [r.request.id for r in rows if r.request.id not in known and _is_new(r)][
                 ::-1
             ]
@@ -284,30 +291,42 @@ class ListView(View):
         if message:
             await send(personalise(message, self.viewer.csrf_token))
 
-    def row_html(self, row: BoardRow, pinned: bool) -> str:
-        fragment = self.hub.renderer.template(
+    def row_html(self, row: Any, row_class: str = "") -> str:
+        return self.hub.renderer.template(
             self.row_template,
             {
                 "row": row,
+                "row_class": row_class,
                 "csrf_input": CSRF_INPUT,
                 "user": self.viewer.user,
                 "viewer_role": self.viewer.actor.role,
                 **self.context,
             },
         )
-        return add_class(fragment, "board-row", "is-new") if pinned else fragment
 
-    def plan(self, rows: list[BoardRow], *, whole: bool) -> str:
-        """The message that turns what the page shows into `rows`, and remember the result."""
+    def plan(self, rows: list[Any], *, whole: bool) -> str:
+        """The message that turns what the page shows into `rows`, and remember the result.
+
+        `rows` are `BoardRow`s or anything shaped like them (`.request`, `.overdue`)."""
+        if not whole and not rows and not self.order:
+            return ""  # empty before, empty now
         by_id = {r.request.id: r for r in rows}
         for row in rows:
             rid = row.request.id
-            if not whole and rid not in self.hashes and rid not in self.pinned and _is_new(row):
+            if (
+                self.pin_new
+                and not whole
+                and rid not in self.hashes
+                and rid not in self.pinned
+                and _is_new(row)
+            ):
                 self.pinned.insert(0, rid)
         self.pinned = [p for p in self.pinned if p in by_id and _is_new(by_id[p])]
         pinned = set(self.pinned)
         desired = self.pinned + [r.request.id for r in rows if r.request.id not in pinned]
-        fragments = {rid: self.row_html(by_id[rid], rid in pinned) for rid in desired}
+        fragments = {
+            rid: self.row_html(by_id[rid], "is-new" if rid in pinned else "") for rid in desired
+        }
         hashes = {rid: hash(fragment) for rid, fragment in fragments.items()}
         now = utcnow()
         upcoming = [
@@ -319,17 +338,17 @@ class ListView(View):
 
         parts: list[str] | None = None
         if not whole and self.order and desired:
-            parts = self._diff(desired, fragments, hashes)
+            parts = self._diff(desired, fragments, hashes, by_id)
         if parts is None:
             parts = [self._whole(desired, fragments, rows)]
         self.order, self.hashes = desired, hashes
         return "\n".join(parts)
 
-    def _whole(self, desired: list[int], fragments: dict[int, str], rows: list[BoardRow]) -> str:
+    def _whole(self, desired: list[int], fragments: dict[int, str], rows: list[Any]) -> str:
         if not desired:
             block = self.hub.renderer.block(
                 self.page_template,
-                self.list_id,
+                self.list_block or self.list_id,
                 {"rows": [], "csrf_input": CSRF_INPUT, "user": self.viewer.user, **self.context},
             )
             return oob(block, self.list_id)
@@ -337,7 +356,11 @@ class ListView(View):
         return f'<ul id="{self.list_id}" hx-swap-oob="innerHTML">{inner}</ul>'
 
     def _diff(
-        self, desired: list[int], fragments: dict[int, str], hashes: dict[int, int]
+        self,
+        desired: list[int],
+        fragments: dict[int, str],
+        hashes: dict[int, int],
+        by_id: dict[int, Any],
     ) -> list[str] | None:
         removed = [rid for rid in self.order if rid not in hashes]
         changed = [rid for rid in desired if self.hashes.get(rid) != hashes[rid]]
@@ -346,11 +369,11 @@ class ListView(View):
             return None
 
         def shown(rid: int) -> str:
-            # A brief highlight for rows that changed under the viewer's eyes (not part of
-            # the remembered hash, so it does not count as a change next time).
-            if rid in self.pinned or rid not in self.hashes:
+            # A brief highlight for rows that changed (or, without pinning, arrived) under the
+            # viewer's eyes; not part of the remembered hash, so it is no change next time.
+            if rid in self.pinned or (self.pin_new and rid not in self.hashes):
                 return fragments[rid]
-            return add_class(fragments[rid], "board-row", "is-updated")
+            return self.row_html(by_id[rid], "is-updated")
 
         parts = [delete_oob(f"row-{rid}") for rid in removed]
         kept = [rid for rid in self.order if rid in hashes]
@@ -433,6 +456,102 @@ class JobsView(ListView):
 
     async def fetch(self) -> list[BoardRow]:
         return await queries.contractor_jobs(self.hub.svc, self.viewer.actor, self.filters)
+
+
+class MyRequestsView(ListView):
+    """A resident's own requests («Мои заявки»), newest first, incl. those filed by phone."""
+
+    kind = "my-requests"
+    list_id = "my-requests"
+    list_block = "my_requests"
+    page_template = "resident/list.html"
+    row_template = "requests/_row.html"
+    pin_new = False  # newest first already
+
+    def in_scope(self, event: RequestEvent) -> bool:
+        return event.resident_id is not None and event.resident_id == self.viewer.user.id
+
+    def parse_filters(self, search: str) -> BoardFilters:
+        return BoardFilters()
+
+    async def fetch(self) -> list[BoardRow]:
+        return await queries.resident_requests(self.hub.svc, self.viewer.actor)
+
+
+class FieldList(ListView):
+    """One list of the worker's phone page; `FieldView` keeps both in step on one socket."""
+
+    kind = "field"
+    page_template = "field/jobs.html"
+    row_template = "field/_job.html"
+    pin_new = False  # the phone list is in deadline order: arrivals stay where they belong
+    part: ClassVar[str]  # the FieldDay attribute this list shows
+    whole_id: ClassVar[str]  # the element the page template's block renders
+
+    def _whole(self, desired: list[int], fragments: dict[int, str], rows: list[Any]) -> str:
+        # Always the block: it also carries the empty state, and a heading that only exists
+        # while the list has rows.
+        day = {"to_do": [], "done_today": [], self.part: rows}
+        block = self.hub.renderer.block(
+            self.page_template,
+            self.list_block or self.list_id,
+            {"day": day, "csrf_input": CSRF_INPUT, "user": self.viewer.user},
+        )
+        return oob(block, self.whole_id)
+
+
+class FieldToDo(FieldList):
+    list_id = whole_id = "field-jobs"
+    list_block = part = "to_do"
+
+
+class FieldDone(FieldList):
+    list_id = "field-done"
+    whole_id = "field-done-today"
+    list_block = part = "done_today"
+
+
+class FieldView(View):
+    """The worker's phone list (`/field`): open jobs by deadline, and what was done today.
+
+    The same reach as the page (`field.worker_day`): a worker's own jobs and the contractor's
+    jobs not yet given to anyone; a contractor dispatcher's, all of the contractor's."""
+
+    kind = "field"
+
+    def __init__(self, hub: Hub, viewer: Viewer) -> None:
+        super().__init__(hub, viewer)
+        self.lists: tuple[FieldList, FieldList] = (FieldToDo(hub, viewer), FieldDone(hub, viewer))
+        self.soon_at: datetime | None = None
+
+    def concerns(self, event: RequestEvent) -> bool:
+        # A job taken away (another contractor, withdrawn) concerns the list showing it.
+        return event.contractor_id == self.viewer.actor.organisation_id or any(
+            event.request_id in part.hashes for part in self.lists
+        )
+
+    def next_due(self) -> datetime | None:
+        # Overdue flips at the deadline, the amber "due soon" two hours before it.
+        times = [part.due_at for part in self.lists] + [self.soon_at]
+        return min((t for t in times if t is not None), default=None)
+
+    async def start(self, send: Send, hello: dict[str, Any]) -> None:
+        await self.sync(send, whole=True)
+
+    async def refresh(self, send: Send, pending: set[int], *, fresh: bool) -> None:
+        await self.sync(send, whole=False)
+
+    async def sync(self, send: Send, *, whole: bool) -> None:
+        day = await field_mode.worker_day(self.hub.svc, self.viewer.actor)
+        now = utcnow()
+        turns_amber = (job.request.due_at - field_mode.SOON for job in day.to_do)
+        self.soon_at = min((t for t in turns_amber if t > now), default=None)
+        to_do, done = self.lists
+        # To do first: a finished job leaves it before it arrives under «done today».
+        parts = [to_do.plan(day.to_do, whole=whole), done.plan(day.done_today, whole=whole)]
+        message = "\n".join(part for part in parts if part)
+        if message:
+            await send(personalise(message, self.viewer.csrf_token))
 
 
 class CountsView(View):
@@ -629,8 +748,10 @@ __all__ = [
     "BoardView",
     "Closed",
     "CountsView",
+    "FieldView",
     "Hub",
     "JobsView",
+    "MyRequestsView",
     "RequestView",
     "Viewer",
     "serve",

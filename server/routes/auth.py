@@ -15,11 +15,11 @@ from server.domain.roles import Role
 from server.i18n import DEFAULT_LOCALE, LOCALES
 from server.i18n import gettext as _
 from server.routes.auth_middleware import SESSION_USER
-from server.sessions import ROTATE_KEY
 from server.routes.guards import signed_in
 from server.routes.rendering import flash, render
 from server.services import accounts
 from server.services.errors import InvalidInput
+from server.sessions import ROTATE_KEY
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

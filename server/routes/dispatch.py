@@ -20,7 +20,10 @@ dispatcher_only = [roles(Role.DISPATCHER)]
 
 @get("/board", guards=dispatcher_only, name="board")
 async def board(
-    request: Request[Any, Any, Any], state_filter: Annotated[str, Parameter(query="state")] = "open", category: int | None = None, q: str = ""
+    request: Request[Any, Any, Any],
+    state_filter: Annotated[str, Parameter(query="state")] = "open",
+    category: int | None = None,
+    q: str = "",
 ) -> Template:
     svc = services_of(request)
     actor = current_actor(request)

@@ -112,7 +112,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     else:
         message = _("Не удалось выполнить запрос.")
     if _is_api(request):
-        return _json(status, "http_%d" % status, message)
+        return _json(status, f"http_{status}", message)
     return _page(request, status, _("Ошибка"), message)
 
 

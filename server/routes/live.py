@@ -1,5 +1,10 @@
 """WebSocket endpoints of the live pages. Each checks the Origin, the session and the viewer's
-right to see what they ask for *before* accepting; the views re-check on every update."""
+right to see what they ask for *before* accepting; the views re-check on every update.
+
+Refusals are HTTP 403 at the handshake, except for a missing session (expired, or signed out in
+another tab): that socket is accepted and closed at once with 4401, because a refused handshake
+reaches the page as a code-less failure that it would retry for ever; on 4401 it stops and
+offers to sign in again."""
 
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ from server.domain.roles import Role
 from server.live.channels import (
     BoardView,
     CountsView,
+    FieldView,
     Hub,
     JobsView,
+    MyRequestsView,
     RequestView,
     Viewer,
     serve,
@@ -25,6 +32,7 @@ from server.services.accounts import actor_of
 
 CSRF_COOKIE = "zayavka_csrf"
 REFUSED = 4403  # before accept(): the server answers the handshake with HTTP 403
+SIGNED_OUT = 4401  # after accept(): nobody is signed in; the page stops and offers to sign in
 
 
 def _origin_allowed(socket: WebSocket[Any, Any, Any]) -> bool:
@@ -49,7 +57,15 @@ def _origin_allowed(socket: WebSocket[Any, Any, Any]) -> bool:
 async def _admit(socket: WebSocket[Any, Any, Any], *allowed: Role) -> Viewer | None:
     """The viewer, or None after refusing the handshake."""
     user: User | None = socket.scope.get("user")  # type: ignore[assignment]
-    if not _origin_allowed(socket) or user is None or (allowed and Role(user.role) not in allowed):
+    if not _origin_allowed(socket):
+        await socket.close(code=REFUSED)
+        return None
+    if user is None:
+        # Nothing is sent: the close code is the whole answer.
+        await socket.accept()
+        await socket.close(code=SIGNED_OUT)
+        return None
+    if allowed and Role(user.role) not in allowed:
         await socket.close(code=REFUSED)
         return None
     return Viewer(user=user, actor=actor_of(user), csrf_token=socket.cookies.get(CSRF_COOKIE, ""))
@@ -86,6 +102,20 @@ async def live_jobs(socket: WebSocket[Any, Any, Any]) -> None:
         await serve(socket, JobsView(_hub(socket), viewer))
 
 
+@websocket("/live/field")
+async def live_field(socket: WebSocket[Any, Any, Any]) -> None:
+    viewer = await _admit(socket, Role.CONTRACTOR, Role.WORKER)
+    if viewer is not None:
+        await serve(socket, FieldView(_hub(socket), viewer))
+
+
+@websocket("/live/my-requests")
+async def live_my_requests(socket: WebSocket[Any, Any, Any]) -> None:
+    viewer = await _admit(socket, Role.RESIDENT)
+    if viewer is not None:
+        await serve(socket, MyRequestsView(_hub(socket), viewer))
+
+
 @websocket("/live/counts")
 async def live_counts(socket: WebSocket[Any, Any, Any]) -> None:
     viewer = await _admit(socket, Role.CITY_ADMIN)
@@ -105,4 +135,4 @@ async def on_shutdown(app: Litestar) -> None:
         await hub.stop()
 
 
-ROUTES = [live_request, live_board, live_jobs, live_counts]
+ROUTES = [live_request, live_board, live_jobs, live_field, live_my_requests, live_counts]

@@ -118,13 +118,15 @@ def trend_chart(points: Sequence[TrendPoint], unit: str, *, title: str = "") -> 
                     f"<title>{escape(label)}</title></circle>"
                 )
     legend_y = height - 8
+    # Outside the f-string: on Python 3.11 pybabel cannot see a _() inside one.
+    filed_legend, closed_legend = escape(_("Подано")), escape(_("Закрыто жителем"))
     parts.append(
         f'<g font-size="12" fill="{TEXT_COLOUR}">'
         f'<rect x="{left}" y="{legend_y - 9}" width="14" height="4" fill="{FILED_COLOUR}"/>'
-        f'<text x="{left + 20}" y="{legend_y}">{escape(_("Подано"))}</text>'
+        f'<text x="{left + 20}" y="{legend_y}">{filed_legend}</text>'
         f'<rect x="{left + 110}" y="{legend_y - 9}" width="14" height="4" '
         f'fill="{CLOSED_COLOUR}"/>'
-        f'<text x="{left + 130}" y="{legend_y}">{escape(_("Закрыто жителем"))}</text></g>'
+        f'<text x="{left + 130}" y="{legend_y}">{closed_legend}</text></g>'
     )
     parts.append("</svg>")
     return Markup("".join(parts))

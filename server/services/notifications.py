@@ -31,6 +31,7 @@ from server.domain import workflow
 from server.domain.roles import Role
 from server.domain.workflow import Action
 from server.i18n import gettext as _
+from server.i18n import short_time
 from server.labels import role_label, state_explanation, state_label
 from server.live.events import RequestEvent
 from server.services.accounts import actor_of
@@ -41,6 +42,8 @@ ICON = "/static/icons/icon-192.png"
 BADGE = "/static/icons/badge-72.png"
 # Entry kinds that are things people did (the rest are system notes written alongside).
 _ACTION_KINDS = frozenset({"file", *(a.value for a in Action)})
+# The system's own warning that a deadline is near (services.deadline_watch).
+DEADLINE_WARNING = "deadline_warning"
 
 
 class Reason(StrEnum):
@@ -50,6 +53,7 @@ class Reason(StrEnum):
     DISPUTE = "dispute"  # an org dispatcher: the resident does not accept the work
     JOB = "job"  # a contractor's dispatcher: a new work order
     WORKER = "worker"  # a worker: a job was given to them
+    DEADLINE = "deadline"  # an org dispatcher: the deadline of a request is near
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ async def _what_happened(session: AsyncSession, event: RequestEvent) -> Timeline
     if event.entry_id is None:
         return None
     entry = await session.get(TimelineEntry, event.entry_id)
-    if entry is None or entry.kind in _ACTION_KINDS:
+    if entry is None or entry.kind in _ACTION_KINDS or entry.kind == DEADLINE_WARNING:
         return entry
     earlier = (
         await session.scalars(
@@ -169,6 +173,9 @@ async def _audience(
     elif kind == Action.ASSIGN:
         for user in await _staff(session, Role.CONTRACTOR, request.contractor_id, opted_in=True):
             add(user, Reason.JOB)
+    elif kind == DEADLINE_WARNING:
+        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
+            add(user, Reason.DEADLINE)
     elif kind == Action.ASSIGN_WORKER:
         worker_id = entry.data.get("worker_id") if isinstance(entry.data, dict) else None
         if isinstance(worker_id, int):
@@ -199,6 +206,9 @@ def _texts(
     elif reason is Reason.DISPUTE:
         title = _("Заявка №%(n)s оспорена жителем", n=number)
         body = entry.text or what
+    elif reason is Reason.DEADLINE:
+        title = _("Срок заявки №%(n)s скоро истекает", n=number)
+        body = _("%(what)s. Срок: %(due)s", what=what, due=short_time(request.due_at))
     elif reason is Reason.JOB:
         title = _("Новый заказ-наряд по заявке №%(n)s", n=number)
         body = what

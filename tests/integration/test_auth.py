@@ -33,8 +33,11 @@ def test_wrong_password_is_refused_in_russian(world: World) -> None:
 def test_resident_registers_with_phone_and_signs_in_by_phone(world: World) -> None:
     app = create_app(world.settings)
     with TestClient(app) as client:
-        response = post(client, "/register", {"phone": "8 917 555-44-33", "name": "Айгуль",
-                                              "password": "secret-pass"})
+        response = post(
+            client,
+            "/register",
+            {"phone": "8 917 555-44-33", "name": "Айгуль", "password": "secret-pass"},
+        )
         assert response.status_code == 303
         assert client.get("/requests/new").status_code == 200
         post(client, "/logout")
@@ -50,8 +53,9 @@ def test_registration_errors_are_shown_next_to_fields(world: World) -> None:
         assert "Укажите номер телефона" in response.text
         assert "Укажите имя" in response.text
         assert "не короче 8 символов" in response.text
-        taken = post(client, "/register", {"phone": "+79170000001", "name": "X",
-                                           "password": "long-enough"})
+        taken = post(
+            client, "/register", {"phone": "+79170000001", "name": "X", "password": "long-enough"}
+        )
         assert taken.status_code == 422
         assert "уже зарегистрирован" in taken.text
 
@@ -60,15 +64,24 @@ def test_caller_filed_by_phone_can_claim_the_account(world: World) -> None:
     app = create_app(world.settings)
     with TestClient(app) as operator:
         login(operator, "operator")
-        response = post(operator, "/operator/new", {
-            "caller_phone": "+7 917 222-11-00", "caller_name": "Рустам",
-            "building_id": world.buildings["sovet7"], "category_id": world.categories["lift"],
-            "description": "Лифт не едет",
-        })
+        response = post(
+            operator,
+            "/operator/new",
+            {
+                "caller_phone": "+7 917 222-11-00",
+                "caller_name": "Рустам",
+                "building_id": world.buildings["sovet7"],
+                "category_id": world.categories["lift"],
+                "description": "Лифт не едет",
+            },
+        )
         assert response.status_code == 303
     with TestClient(app) as caller:
-        response = post(caller, "/register", {"phone": "89172221100", "name": "Рустам Х.",
-                                              "password": "my-password"})
+        response = post(
+            caller,
+            "/register",
+            {"phone": "89172221100", "name": "Рустам Х.", "password": "my-password"},
+        )
         assert response.status_code == 303
         assert "Не работает лифт" in caller.get("/requests").text
 
@@ -85,8 +98,10 @@ def test_password_guessing_is_slowed_down(world: World) -> None:
     from dataclasses import replace
 
     with TestClient(create_app(replace(world.settings, login_attempts_per_minute=3))) as client:
-        codes = [post(client, "/login", {"login": "resident", "password": f"guess-{i}"}).status_code
-                 for i in range(5)]
+        codes = [
+            post(client, "/login", {"login": "resident", "password": f"guess-{i}"}).status_code
+            for i in range(5)
+        ]
         assert codes[:3] == [422, 422, 422]
         assert codes[3:] == [429, 429]
         assert "Слишком много попыток" in post(client, "/login", {"login": "x"}).text
@@ -95,8 +110,12 @@ def test_password_guessing_is_slowed_down(world: World) -> None:
 def test_language_choice_is_remembered(world: World) -> None:
     with TestClient(create_app(world.settings)) as client:
         login(client, "resident")
-        response = post(client, "/language", {"lang": "en"},
-                        headers={"referer": "http://testserver.local/requests"})
+        response = post(
+            client,
+            "/language",
+            {"lang": "en"},
+            headers={"referer": "http://testserver.local/requests"},
+        )
         assert response.status_code == 303
         assert response.headers["location"] == "/requests"
         assert '<html lang="en">' in client.get("/requests").text

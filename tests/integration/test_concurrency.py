@@ -48,12 +48,18 @@ def test_second_dispatcher_sees_the_request_was_changed(world: World) -> None:
         first, second = p["dispatcher"], p["dispatcher_b"]
         seen_first = version_of(first.get(f"/requests/{request_id}").text)
         seen_second = version_of(second.get(f"/requests/{request_id}").text)
-        ok = post(first, f"/requests/{request_id}/actions/assign",
-                  {"version": seen_first, "contractor_id": world.orgs["c1"]})
+        ok = post(
+            first,
+            f"/requests/{request_id}/actions/assign",
+            {"version": seen_first, "contractor_id": world.orgs["c1"]},
+        )
         assert ok.status_code == 303
-        late = post(second, f"/requests/{request_id}/actions/assign",
-                    {"version": seen_second, "contractor_id": world.orgs["c2"]},
-                    headers={"HX-Request": "true", "HX-Target": "request"})
+        late = post(
+            second,
+            f"/requests/{request_id}/actions/assign",
+            {"version": seen_second, "contractor_id": world.orgs["c2"]},
+            headers={"HX-Request": "true", "HX-Target": "request"},
+        )
         assert late.status_code == 409
         assert "Заявка уже изменена" in late.text
         assert "Сантехмонтаж" in late.text  # the fresh state: the first choice stands
@@ -67,12 +73,21 @@ def test_simultaneous_assignments_one_wins(world: World) -> None:
     async def race() -> list[object]:
         svc = _services(world)
         try:
-            actors = [Actor(world.users[n], Role.DISPATCHER, world.orgs["uk1"])
-                      for n in ("dispatcher", "dispatcher_b")]
+            actors = [
+                Actor(world.users[n], Role.DISPATCHER, world.orgs["uk1"])
+                for n in ("dispatcher", "dispatcher_b")
+            ]
             return await asyncio.gather(
-                *(perform(svc, actor, request_id, Action.ASSIGN,
-                          ActionInput(expected_version=version, contractor_id=world.orgs[c]))
-                  for actor, c in zip(actors, ("c1", "c2"), strict=True)),
+                *(
+                    perform(
+                        svc,
+                        actor,
+                        request_id,
+                        Action.ASSIGN,
+                        ActionInput(expected_version=version, contractor_id=world.orgs[c]),
+                    )
+                    for actor, c in zip(actors, ("c1", "c2"), strict=True)
+                ),
                 return_exceptions=True,
             )
         finally:
@@ -114,8 +129,12 @@ def test_concurrent_retries_with_one_key_file_one_request(world: World) -> None:
         svc = _services(world)
         try:
             actor = Actor(world.users["resident"], Role.RESIDENT)
-            form = NewRequest(world.buildings["mira3"], world.categories["other"],
-                              "Сломан почтовый ящик", idempotency_key="retry-key")
+            form = NewRequest(
+                world.buildings["mira3"],
+                world.categories["other"],
+                "Сломан почтовый ящик",
+                idempotency_key="retry-key",
+            )
             outcomes = await asyncio.gather(*(file_request(svc, actor, form) for _ in range(4)))
             return {o.request.id for o in outcomes}
         finally:

@@ -31,9 +31,15 @@ def form(world: World, building: str = "lenina12", category: str = "leak") -> di
 def test_request_with_photos_shows_them_to_the_resident_and_the_dispatcher(world: World) -> None:
     app = create_app(world.settings)
     with people(app, "resident", "dispatcher") as p:
-        response = post(p["resident"], "/requests/new", form(world),
-                        files=[("photos", ("a.jpg", jpeg(), "image/jpeg")),
-                               ("photos", ("b.jpg", jpeg("blue"), "image/jpeg"))])
+        response = post(
+            p["resident"],
+            "/requests/new",
+            form(world),
+            files=[
+                ("photos", ("a.jpg", jpeg(), "image/jpeg")),
+                ("photos", ("b.jpg", jpeg("blue"), "image/jpeg")),
+            ],
+        )
         assert response.status_code == 303
         page = p["resident"].get(response.headers["location"]).text
         photos = re.findall(r'<img src="(/media/[^"]+)"', page)
@@ -49,8 +55,12 @@ def test_non_image_is_refused_and_nothing_is_stored(world: World) -> None:
     app = create_app(world.settings)
     with TestClient(app) as client:
         login(client, "resident")
-        response = post(client, "/requests/new", form(world),
-                        files=[("photos", ("photo.jpg", b"MZ\x90\x00 not a picture", "image/jpeg"))])
+        response = post(
+            client,
+            "/requests/new",
+            form(world),
+            files=[("photos", ("photo.jpg", b"MZ\x90\x00 not a picture", "image/jpeg"))],
+        )
         assert response.status_code == 422
         assert "Файл не похож на изображение" in response.text
         assert "Описание проблемы для проверки" in response.text  # what was typed is kept
@@ -64,8 +74,7 @@ def test_missing_fields_are_named_in_russian(world: World) -> None:
         login(client, "resident")
         response = post(client, "/requests/new", {"description": "abc"})
         assert response.status_code == 422
-        for message in ("Выберите адрес из списка", "Выберите, что случилось",
-                        "Опишите проблему"):
+        for message in ("Выберите адрес из списка", "Выберите, что случилось", "Опишите проблему"):
             assert message in response.text
 
 
@@ -100,8 +109,9 @@ def test_water_category_goes_to_the_water_supplier(world: World) -> None:
 def test_building_search_finds_addresses_as_you_type(world: World) -> None:
     with TestClient(create_app(world.settings)) as client:
         login(client, "resident")
-        found = client.get("/buildings/search", params={"q": "ленина 12"},
-                           headers={"HX-Request": "true"})
+        found = client.get(
+            "/buildings/search", params={"q": "ленина 12"}, headers={"HX-Request": "true"}
+        )
         assert "улица Ленина, 12" in found.text
         assert "проспект Мира" not in found.text
         assert "<html" not in found.text  # a fragment, not a page

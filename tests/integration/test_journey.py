@@ -120,24 +120,37 @@ def run_journey(world: World, filed_by: str) -> None:
         assert "В работе" in resident.get(f"/requests/{request_id}").text
 
         # 4. The worker opens the QR link (signed in) and completes with the signed photo.
-        opened = staff["worker"].get(job_url.replace("http://testserver.local", ""),
-                                     follow_redirects=False)
+        opened = staff["worker"].get(
+            job_url.replace("http://testserver.local", ""), follow_redirects=False
+        )
         assert opened.status_code in (302, 303)
         photo = signed_order_photo(job_url)
-        act(staff["worker"], request_id, "complete",
-            files={"photo": ("order.jpg", photo, "image/jpeg")})
+        act(
+            staff["worker"],
+            request_id,
+            "complete",
+            files={"photo": ("order.jpg", photo, "image/jpeg")},
+        )
         assert "QR-код заказ-наряда подтверждён" in resident.get(f"/requests/{request_id}").text
 
         # 5. The dispatcher returns it; the worker completes again; the dispatcher verifies.
         act(staff["dispatcher"], request_id, "return", reason="Не убран мусор после работ")
-        act(staff["worker"], request_id, "complete",
-            files={"photo": ("order.jpg", photo, "image/jpeg")})
+        act(
+            staff["worker"],
+            request_id,
+            "complete",
+            files={"photo": ("order.jpg", photo, "image/jpeg")},
+        )
         act(staff["dispatcher"], request_id, "verify")
 
         # 6. The resident disputes; rework; verified again; the resident confirms and rates.
         act(resident, request_id, "dispute", reason="Всё ещё капает")
-        act(staff["worker"], request_id, "complete",
-            files={"photo": ("order.jpg", photo, "image/jpeg")})
+        act(
+            staff["worker"],
+            request_id,
+            "complete",
+            files={"photo": ("order.jpg", photo, "image/jpeg")},
+        )
         act(staff["dispatcher"], request_id, "verify")
         act(resident, request_id, "confirm")
         act(resident, request_id, "rate", score=5, reason="Спасибо!")

@@ -329,6 +329,18 @@
     }).catch(function () {});
   }
 
+  // Live updates (live.js) redraw rows of the list: a redrawn row keeps the «Ожидает
+  // отправки» mark it had (no flicker), then the queue has the last word.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var fragment = event.detail && event.detail.fragment;
+    if (!fragment || !fragment.querySelectorAll) return;
+    fragment.querySelectorAll("[data-pending-for]").forEach(function (badge) {
+      var shown = document.querySelector('[data-pending-for="' + badge.dataset.pendingFor + '"]');
+      if (shown) badge.hidden = shown.hidden;
+    });
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () { refreshList(); });
+
   /* ---------------------------------------------------------------- sending later */
 
   function afterSent(sent) {

@@ -1,8 +1,9 @@
 // Live pages. The htmx `ws` extension keeps one WebSocket per live view (an element with
-// ws-connect and data-live="request|board|jobs|counts"), reconnects with backoff and swaps what
-// the server sends out of band. This file adds what the extension does not know about:
+// ws-connect and data-live="request|board|jobs|field|my-requests|counts"), reconnects with
+// backoff and swaps what the server sends out of band. This file adds what the extension does
+// not know about:
 // - the hello that tells the server what the page already shows (catch-up after reconnects);
-// - the quiet connection state in #live-status;
+// - the quiet connection state in #live-status, and «sign in again» when the session is gone;
 // - a guard that never shows a timeline entry twice, and moves (not copies) list rows;
 // - keeping what the user is typing when their available actions are re-rendered;
 // - control messages (JSON, not HTML): "gone", "refresh";
@@ -18,6 +19,7 @@
 
   function show(state, text) {
     if (!status || (gone && state !== "gone")) return;
+    if (status.getAttribute("data-state") === "signed-out") return;
     status.hidden = false;
     status.setAttribute("data-state", state);
     status.textContent = text || status.getAttribute("data-" + state) || "";
@@ -40,14 +42,37 @@
     return ids;
   }
 
+  // The lists each kind of live page shows (element ids).
+  var LISTS = {
+    board: ["board"],
+    jobs: ["jobs"],
+    field: ["field-jobs", "field-done"],
+    "my-requests": ["my-requests"],
+  };
+
+  // The server closed because nobody is signed in (session expired, or signed out elsewhere):
+  // no more reconnecting, a quiet link to sign in and come back here.
+  function signedOut() {
+    gone = true;
+    if (!status) return;
+    var link = document.createElement("a");
+    link.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    link.textContent = status.getAttribute("data-signed-out") || "";
+    status.hidden = false;
+    status.setAttribute("data-state", "signed-out");
+    status.textContent = "";
+    status.appendChild(link);
+  }
+
   function hello(root, search) {
     var kind = root.getAttribute("data-live");
     var message = { type: "hello", view: kind };
     if (kind === "request") {
       message.last_entry = maxEntryId();
-    } else if (kind === "board" || kind === "jobs") {
+    } else if (LISTS[kind]) {
       message.search = search == null ? location.search : search;
-      message.rows = rowIds(kind);
+      message.rows = [];
+      LISTS[kind].forEach(function (listId) { message.rows = message.rows.concat(rowIds(listId)); });
     }
     return JSON.stringify(message);
   }
@@ -77,7 +102,9 @@
   document.addEventListener("htmx:wsClose", function (event) {
     if (leaving) return;
     var code = event.detail.event && event.detail.event.code;
-    if (code === 4403) {
+    if (code === 4401) {
+      signedOut();
+    } else if (code === 4403) {
       gone = true;
       show("gone");
     } else {
