@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -71,16 +72,28 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, *, production: bool) -> str:
     url = (url or "").strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 2000:
         raise InvalidInput(url=_("Укажите адрес http:// или https://."))
+    if production and (parsed.scheme != "https" or not _public_host(parsed.hostname)):
+        # The server POSTs wherever it is told: never into its own private network.
+        raise InvalidInput(url=_("Укажите публичный адрес https://."))
     return url
 
 
+def _public_host(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return True  # a name: resolved by the public DNS of the deployment
+
+
 async def subscribe(svc: Services, holder: TokenHolder, data: WebhookIn) -> WebhookOut:
-    url = _check_url(data.url)
+    url = _check_url(data.url, production=svc.settings.production)
     async with svc.db.begin() as session:
         count = len(
             list(

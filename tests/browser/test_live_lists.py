@@ -48,7 +48,7 @@ async def _act(base: str, who: str, request_id: int, action: str, **data: Any) -
 
 
 def act(base: str, who: str, request_id: int, action: str, **data: Any) -> None:
-    run_async(_act, base, who, request_id, action, **data)
+    run_async(lambda: _act(base, who, request_id, action, **data))
 
 
 def file(base: str, world: World, building: str = "lenina12") -> int:

@@ -515,3 +515,16 @@ def test_requests_filed_through_the_api_are_the_same_requests_staff_see(
     request = run_async(_with_services, world, stored)
     assert request is not None and request.source == "api"
     assert request.organisation_id == world.orgs["uk1"]
+
+
+def test_production_refuses_webhooks_into_the_private_network(world: World, tokens: Tokens) -> None:
+    settings = dataclasses.replace(world.settings, production=True)
+    with TestClient(create_app(settings)) as client:
+        for url in ("http://127.0.0.1:9/hook", "https://10.0.0.5/hook", "https://localhost/x",
+                    "http://hooks.example.org/x"):
+            refused = client.post("/api/v1/webhooks", json={"url": url}, headers=auth(tokens.uk1))
+            assert refused.status_code == 422, url
+            assert "публичный адрес" in refused.json()["fields"]["url"]
+        accepted = client.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/x"},
+                               headers=auth(tokens.uk1))
+        assert accepted.status_code == 201
