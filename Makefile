@@ -6,6 +6,7 @@ PIP := $(VENV)/bin/pip
 export HOST ?= 127.0.0.1
 export PORT ?= 8000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test test-sqlite test-postgres test-browser venv translations messages lint migrate demo bench clean
@@ -49,10 +50,9 @@ test-sqlite: venv
 	$(VENV)/bin/pytest -q -m "not browser"
 
 test-postgres: venv
-	@$(PY) -c "import asyncio, asyncpg, sys; u='$(TEST_DATABASE_URL)'.replace('postgresql+asyncpg://','postgresql://'); \
-	  asyncio.run(asyncpg.connect(u, timeout=5)).terminate() if True else None" \
-	  || (echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL): start it (see README)." >&2; exit 1)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q -m "not browser"
+	@$(PY) -m tests.services_check $(TEST_DATABASE_URL) $(TEST_REDIS_URL) \
+	  || (echo "Start PostgreSQL and Redis first (see README)." >&2; exit 1)
+	TEST_REDIS_URL=$(TEST_REDIS_URL) TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q -m "not browser"
 
 test-browser: venv
 	@test -x $(CHROMIUM) || (echo "Chromium is missing at $(CHROMIUM): apt-get install chromium" >&2; exit 1)

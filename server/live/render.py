@@ -46,11 +46,6 @@ def delete_oob(element_id: str) -> str:
     return f'<div id="{element_id}" hx-swap-oob="delete"></div>'
 
 
-def add_class(fragment: str, first_class: str, extra: str) -> str:
-    """Add a class to the element whose class list starts with `first_class`."""
-    return fragment.replace(f'class="{first_class}', f'class="{first_class} {extra}', 1)
-
-
 def personalise(message: str, csrf_token: str) -> str:
     return message.replace(CSRF_PLACEHOLDER, html.escape(csrf_token, quote=True))
 

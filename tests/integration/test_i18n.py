@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from babel.dates import format_datetime
 from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from litestar.testing import TestClient
 
@@ -178,3 +180,20 @@ def test_every_message_has_a_translation_with_the_same_placeholders(lang: str) -
             if _placeholders(text) != _placeholders(source):
                 problems.append(f"placeholders differ: {source!r} -> {text!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_messages_pot_holds_every_text_of_the_code() -> None:
+    """A text added to the code without `make messages` would silently stay Russian."""
+    root = TRANSLATIONS_DIR.parent.parent
+    with (root / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f, "babel.cfg")
+    keywords = {**DEFAULT_KEYWORDS, "gettext_lazy": None}
+    in_code = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options_map, keywords=keywords
+        )
+    }
+    in_pot = {m.id for m in _catalogue(TRANSLATIONS_DIR / "messages.pot") if m.id}
+    missing = sorted(map(str, in_code - in_pot))
+    assert not missing, "run `make messages` and translate:\n" + "\n".join(missing)

@@ -7,15 +7,22 @@ One process, memory bus, SQLite and PostgreSQL (one TestClient, users swap cooki
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
+from sqlalchemy import update
 
 from server.app import create_app
+from server.db.models import Request, utcnow
+from server.db.session import Database
+from server.services.field import SOON
+from tests.conftest import run_async
 from tests.http import post, version_of
 from tests.images.work_order import draw_sheet, photograph, sign
 from tests.live_client import Users, hello, receive_until
@@ -235,6 +242,39 @@ def test_phone_list_of_another_contractor_or_crew_member_hears_nothing_of_a_job(
             ),
         )
         assert all(f"row-{c2_job}" not in m for m in read)
+
+
+def test_phone_job_turns_amber_and_then_overdue_on_time_without_any_change(
+    users: Users, world: World
+) -> None:
+    amber = assigned(users, world)
+    late = assigned(users, world)
+    run_async(_due_in, world.settings.database_url, amber, SOON + timedelta(seconds=2))
+    run_async(_due_in, world.settings.database_url, late, timedelta(seconds=5))
+    with live(users, "worker", "/live/field") as worker:
+        first, _ = receive_until(worker, lambda m: 'id="field-jobs"' in m)
+        assert "due-soon" not in row_in(first, amber)
+        assert "overdue" not in row_in(first, late)
+        started = time.monotonic()
+        # Amber two hours ahead: on its own time, not only when the next deadline wakes it.
+        receive_until(
+            worker, lambda m: row(amber) in m and "due-soon" in row_in(m, amber), timeout=4
+        )
+        receive_until(
+            worker, lambda m: row(late) in m and "Просрочена" in row_in(m, late), timeout=8
+        )
+        assert time.monotonic() - started < 8
+
+
+async def _due_in(url: str, request_id: int, delta: timedelta) -> None:
+    db = Database(url)
+    try:
+        async with db.begin() as session:
+            await session.execute(
+                update(Request).where(Request.id == request_id).values(due_at=utcnow() + delta)
+            )
+    finally:
+        await db.dispose()
 
 
 def test_phone_list_channel_is_for_contractors_and_workers_only(users: Users, world: World) -> None:
