@@ -75,6 +75,10 @@ async def login(request: Request[Any, Any, Any], data: Form) -> Template | Redir
             status_code=422,
         )
     _sign_in(request, user.id)
+    chosen = request.cookies.get("lang")
+    if chosen in LOCALES and chosen != user.locale:
+        # The language picked on the sign-in page wins over the one stored before.
+        await accounts.set_locale(svc.db, user.id, chosen)
     target = _safe_next(data.get("next")) or HOME_BY_ROLE.get(Role(user.role), "/")
     return Redirect(target, status_code=303)
 

@@ -121,3 +121,10 @@ def test_language_choice_is_remembered(world: World) -> None:
         assert '<html lang="en">' in client.get("/requests").text
         post(client, "/language", {"lang": "xx"})
         assert '<html lang="ru">' in client.get("/requests").text
+
+
+def test_language_picked_before_sign_in_is_kept(world: World) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        post(client, "/language", {"lang": "en"})
+        login(client, "resident")
+        assert '<html lang="en">' in client.get("/requests").text
