@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.app import services_of
@@ -73,18 +74,25 @@ async def new_request_page(request: Request[Any, Any, Any], q: str = "") -> Temp
     return render(request, "resident/new.html", await form_context(request, form, {}, q))
 
 
-@post("/requests/new", guards=resident_only, request_max_body_size=80 * 1024 * 1024)
-async def create_request(request: Request[Any, Any, Any]) -> Template | Redirect:
+async def file_from_form(
+    request: Request[Any, Any, Any], template: str, done_message: str
+) -> Template | Redirect | ClientRedirect:
+    """File what the form says (resident or operator); on errors, the same form again."""
     svc = services_of(request)
     try:
         outcome = await file_request(svc, current_actor(request), await new_request_form(request))
     except InvalidInput as exc:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         context = await form_context(request, form, exc.fields)
-        return render(request, "resident/new.html", context, status_code=422)
+        return render(request, template, context, status_code=422)
     if outcome.created:
-        flash(request, _("Заявка №%(n)s подана.", n=outcome.request.number))
+        flash(request, done_message % {"n": outcome.request.number})
     return redirect(request, f"/requests/{outcome.request.id}")
+
+
+@post("/requests/new", guards=resident_only, request_max_body_size=80 * 1024 * 1024)
+async def create_request(request: Request[Any, Any, Any]) -> Template | Redirect | ClientRedirect:
+    return await file_from_form(request, "resident/new.html", _("Заявка №%(n)s подана."))
 
 
 @get("/requests", guards=resident_only, name="my_requests")
