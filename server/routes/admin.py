@@ -116,8 +116,20 @@ async def counts(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-def _filename(period: Period, extension: str) -> str:
-    return f"zayavki_{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.{extension}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(body: bytes, media_type: str, period: Period, extension: str) -> Response[bytes]:
+    """An export as a file to save; never kept by caches, it holds residents' data."""
+    name = f"zayavki_{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.{extension}"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @get("/admin/export.csv", guards=admin_only, include_in_schema=False)
@@ -131,14 +143,7 @@ async def export_csv(
 ) -> Response[bytes]:
     chosen, scope = choices(period, first, last, org, category)
     rows = await export.export_rows(services_of(request), chosen, scope)
-    return Response(
-        export.to_csv(rows),
-        media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(chosen, "csv")}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return _download(export.to_csv(rows), "text/csv", chosen, "csv")
 
 
 @get("/admin/export.xlsx", guards=admin_only, include_in_schema=False)
@@ -154,14 +159,7 @@ async def export_xlsx(
     svc = services_of(request)
     rows = await export.export_rows(svc, chosen, scope)
     board = await cache_of(request.app).dashboard(chosen, scope)
-    return Response(
-        export.to_xlsx(rows, board),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(chosen, "xlsx")}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return _download(export.to_xlsx(rows, board), XLSX, chosen, "xlsx")
 
 
 ROUTES = [dashboard, counts, export_csv, export_xlsx]
