@@ -244,8 +244,8 @@ def _timed(fn: Callable[[], Any], rounds: int) -> list[float]:
 async def _service_times(url: str, rounds: int) -> list[float]:
     from server.db.session import Database
     from server.live.bus import EventBus
-    from server.services import stats
-    from server.services.context import Services
+    from server.oversight import figures as stats
+    from server.shared.services import Services
 
     db = Database(url)
     svc = Services(settings=_settings(url), db=db, bus=EventBus())

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -14,6 +12,7 @@ from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
@@ -25,55 +24,46 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from server import i18n, labels
+from server import i18n
+from server.accounts import routes as accounts_routes
+from server.accounts.middleware import CurrentUserMiddleware
+from server.accounts.people import format_phone
+from server.accounts.sessions import DatabaseStore, RotatingSessionConfig
+from server.catalog import routes as catalog_routes
 from server.db.session import Database
+from server.integrations import api_routes, open311_routes
+from server.live import routes as live_routes
 from server.live.bus import make_bus
-from server.routes.auth_middleware import CurrentUserMiddleware
-from server.routes.errors import HANDLERS
-from server.services.accounts import format_phone
-from server.services.context import Services
-from server.sessions import DatabaseStore, RotatingSessionConfig
+from server.live.channels import Hub
+from server.live.render import Renderer
+from server.notify import routes as notify_routes
+from server.notify import webhooks
+from server.notify.push_outbox import PushOutboxWriter
+from server.notify.webhooks import Sender as WebhookSender
+from server.notify.worker import PushWorker, start_in_process
+from server.oversight import public_routes
+from server.oversight import routes as oversight_routes
+from server.oversight.cache import FiguresCache
+from server.oversight.deadline_watch import Watcher as DeadlineWatcher
+from server.pwa import routes as pwa_routes
+from server.requests import labels
+from server.requests.routes import (
+    contractor,
+    directory,
+    dispatch,
+    operator,
+    page,
+    resident,
+    triage,
+)
+from server.requests.routes import field as field_routes
+from server.requests.routes import media as media_routes
 from server.settings import ROOT, Settings
+from server.shared.error_pages import HANDLERS
+from server.shared.services import OutboxWriter, Services
 
 log = logging.getLogger(__name__)
 WEB = ROOT / "web"
-
-# Route modules, one per audience. Each exposes ROUTES (handlers, controllers or routers),
-# and may expose `async def on_startup(app)` / `async def on_shutdown(app)`.
-ROUTE_MODULES = [
-    "server.routes.auth",
-    "server.routes.directory",
-    "server.routes.requests",
-    "server.routes.resident",
-    "server.routes.operator",
-    "server.routes.dispatch",
-    "server.routes.contractor",
-    "server.routes.media",
-]
-OPTIONAL_ROUTE_MODULES = [
-    # Added as their issues land; missing modules are skipped so work can proceed in parallel.
-    "server.routes.admin",
-    "server.routes.sysadmin",
-    "server.routes.triage",
-    "server.routes.live",
-    "server.routes.pwa",
-    "server.routes.push",
-    "server.routes.field",
-    "server.routes.api",
-    "server.routes.open311",
-    "server.routes.public",
-]
-
-
-def _modules() -> list[Any]:
-    modules = [importlib.import_module(name) for name in ROUTE_MODULES]
-    for name in OPTIONAL_ROUTE_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
 
 
 def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -128,22 +118,47 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services is None:
         db = Database(settings.database_url)
         services = Services(settings=settings, db=db, bus=make_bus(settings.broadcast_url))
-    modules = _modules()
+    svc = services
+
+    # Background work, each started and stopped by the lifespan below.
+    push_worker = PushWorker(svc.db, settings) if settings.push_worker_in_process else None
+    webhook_sender = WebhookSender(svc)
+    deadline_watcher = DeadlineWatcher(svc)
+    figures = FiguresCache(svc)
+    hub_holder: dict[str, Hub] = {}
+
+    # Written inside every change's transaction, so that messages exist exactly when it does.
+    # Services may be shared by several apps (tests): each writer is registered once.
+    outbox_writers: list[OutboxWriter] = [
+        PushOutboxWriter(on_commit=push_worker.wake if push_worker is not None else None),
+        webhooks.write_messages,
+    ]
+    svc.outbox_writers[:] = [
+        w
+        for w in svc.outbox_writers
+        if not isinstance(w, PushOutboxWriter) and w is not webhooks.write_messages
+    ] + outbox_writers
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await services.bus.start()
-        for module in modules:
-            if hasattr(module, "on_startup"):
-                await module.on_startup(app)
+        await svc.bus.start()
+        hub = Hub(svc, Renderer(app.template_engine.engine))  # type: ignore[union-attr]
+        await hub.start()
+        hub_holder["hub"] = hub
+        running_push = start_in_process(push_worker) if push_worker is not None else None
+        webhook_sender.start()
+        deadline_watcher.start()
         try:
             yield
         finally:
-            for module in reversed(modules):
-                if hasattr(module, "on_shutdown"):
-                    await module.on_shutdown(app)
-            await services.bus.stop()
-            await services.db.dispose()
+            await figures.close()
+            await deadline_watcher.close()
+            await webhook_sender.close()
+            if running_push is not None:
+                await running_push.close()
+            await hub.stop()
+            await svc.bus.stop()
+            await svc.db.dispose()
 
     stores: dict[str, Any] = {
         "sessions": RedisStore.with_client(url=settings.redis_url, namespace="zayavka_sessions")
@@ -197,12 +212,36 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             include_in_schema=False,
         )
     ]
-    for module in modules:
-        route_handlers.extend(module.ROUTES)
+    route_handlers += [
+        *accounts_routes.ROUTES,
+        *directory.ROUTES,
+        *page.ROUTES,
+        *resident.ROUTES,
+        *operator.ROUTES,
+        *dispatch.ROUTES,
+        *contractor.ROUTES,
+        *field_routes.ROUTES,
+        *media_routes.ROUTES,
+        *triage.ROUTES,
+        *live_routes.ROUTES,
+        *notify_routes.ROUTES,
+        *pwa_routes.ROUTES,
+        *oversight_routes.ROUTES,
+        *public_routes.ROUTES,
+        *catalog_routes.ROUTES,
+        *api_routes.ROUTES,
+        *open311_routes.ROUTES,
+    ]
 
     app = Litestar(
         route_handlers=route_handlers,
         state=State({"services": services, "settings": settings}),
+        dependencies={
+            "services": Provide(lambda: svc, use_cache=True, sync_to_thread=False),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "figures": Provide(lambda: figures, use_cache=True, sync_to_thread=False),
+            "hub": Provide(lambda: hub_holder["hub"], sync_to_thread=False),
+        },
         lifespan=[lifespan],
         stores=stores,
         middleware=[throttle.middleware, session_config.middleware, CurrentUserMiddleware],
@@ -232,11 +271,3 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         debug=False,
     )
     return app
-
-
-def services_of(request: Request[Any, Any, Any]) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
-def web_path(*parts: str) -> Path:
-    return WEB.joinpath(*parts)

@@ -25,7 +25,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from server.demo import load_demo
+    from server.demo.town import load_demo
 
     settings = Settings.from_env()
     loaded = asyncio.run(load_demo(settings))
@@ -39,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.migrate:
         _migrate(settings)
     if settings.demo:
-        from server.demo import DEMO_LOGINS, load_demo
+        from server.demo.town import DEMO_LOGINS, load_demo
 
         asyncio.run(load_demo(settings))
         print("Демо-режим. Входы (пароль у всех: demo): " + ", ".join(DEMO_LOGINS))
@@ -56,9 +56,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
+    from server.accounts.people import create_user
     from server.db.session import Database
-    from server.services.accounts import create_user
-    from server.services.errors import InvalidInput
+    from server.shared.errors import InvalidInput
 
     settings = Settings.from_env()
     password = args.password or os.environ.get("ZAYAVKA_PASSWORD") or getpass.getpass("Пароль: ")
@@ -87,8 +87,8 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 
 
 def cmd_import_buildings(args: argparse.Namespace) -> None:
+    from server.catalog.service import import_buildings_csv
     from server.db.session import Database
-    from server.services.catalog import import_buildings_csv
 
     settings = Settings.from_env()
     data = Path(args.file).read_bytes()
@@ -110,8 +110,8 @@ def cmd_import_buildings(args: argparse.Namespace) -> None:
 
 def cmd_create_token(args: argparse.Namespace) -> None:
     from server.db.session import Database
-    from server.services.api_tokens import issue
-    from server.services.errors import InvalidInput
+    from server.integrations.tokens import issue
+    from server.shared.errors import InvalidInput
 
     settings = Settings.from_env()
 
@@ -134,7 +134,7 @@ def cmd_create_token(args: argparse.Namespace) -> None:
 
 
 def cmd_vapid_keys(args: argparse.Namespace) -> None:
-    from server.push.keys import print_new_keys
+    from server.notify.push_keys import print_new_keys
 
     print_new_keys()
 
@@ -142,7 +142,7 @@ def cmd_vapid_keys(args: argparse.Namespace) -> None:
 def cmd_push_worker(args: argparse.Namespace) -> None:
     import logging
 
-    from server.push.worker import run_worker
+    from server.notify.worker import run_worker
 
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
     asyncio.run(run_worker(Settings.from_env()))

@@ -14,7 +14,7 @@ from typing import Any
 from babel.dates import format_datetime
 from babel.support import LazyProxy, NullTranslations, Translations
 
-from server.domain.deadlines import TOWN_TZ
+from server.requests.deadlines import TOWN_TZ
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 LOCALES = ("ru", "tt", "en")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from server.accounts.people import hash_password
 from server.db.models import (
     Building,
     Category,
@@ -12,9 +13,8 @@ from server.db.models import (
     User,
 )
 from server.db.session import Database
-from server.domain.roles import OrgKind, Role
-from server.services.accounts import hash_password
 from server.settings import Settings
+from server.shared.roles import OrgKind, Role
 
 PASSWORD = "password123"
 _HASH = hash_password(PASSWORD)  # hashing once keeps the suite fast

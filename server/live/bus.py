@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from broadcaster import Broadcast, BroadcastBackend, Event
 
-from server.live.events import RequestEvent
+from server.shared.events import RequestEvent
 
 log = logging.getLogger(__name__)
 

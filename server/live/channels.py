@@ -30,11 +30,8 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from server.db.models import Organisation, User, utcnow
-from server.domain.roles import Actor
-from server.domain.workflow import OPEN_WORK_STATES, State
 from server.i18n import gettext as _
 from server.live.bus import BusMessage, Resync
-from server.live.events import RequestEvent
 from server.live.render import (
     CSRF_INPUT,
     Renderer,
@@ -44,11 +41,14 @@ from server.live.render import (
     personalise,
     wrap_oob,
 )
-from server.services import field as field_mode
-from server.services import queries
-from server.services.context import Services
-from server.services.errors import NotFound
-from server.services.queries import BoardFilters, BoardRow
+from server.requests import field as field_mode
+from server.requests import queries
+from server.requests.queries import BoardFilters, BoardRow
+from server.requests.workflow import OPEN_WORK_STATES, State
+from server.shared.errors import NotFound
+from server.shared.events import RequestEvent
+from server.shared.roles import Actor
+from server.shared.services import Services
 
 log = logging.getLogger(__name__)
 

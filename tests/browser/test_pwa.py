@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.push.keys import generate
+from server.notify.push_keys import generate
 from server.settings import Settings
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, sign_in
 from tests.push_service import PushService, push_service

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
-from server.domain.workflow import Action
+from server.requests.workflow import Action
 from tests.http import login, people, post, version_of
 from tests.integration.test_journey import act, print_url_of, signed_order_photo
 from tests.world import World

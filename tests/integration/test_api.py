@@ -20,12 +20,13 @@ from sqlalchemy import select, update
 from server.app import create_app
 from server.db.models import OutboxMessage, Request, User, Webhook
 from server.db.session import Database
-from server.domain.roles import Actor, Role
-from server.domain.workflow import Action
+from server.integrations import tokens as api_tokens
 from server.live.bus import EventBus
-from server.services import api_tokens, webhooks
-from server.services.context import Services
-from server.services.requests import ActionInput, perform
+from server.notify import webhooks
+from server.requests.commands import ActionInput, perform
+from server.requests.workflow import Action
+from server.shared.roles import Actor, Role
+from server.shared.services import Services
 from tests.conftest import run_async
 from tests.world import World
 
@@ -520,11 +521,18 @@ def test_requests_filed_through_the_api_are_the_same_requests_staff_see(
 def test_production_refuses_webhooks_into_the_private_network(world: World, tokens: Tokens) -> None:
     settings = dataclasses.replace(world.settings, production=True)
     with TestClient(create_app(settings)) as client:
-        for url in ("http://127.0.0.1:9/hook", "https://10.0.0.5/hook", "https://localhost/x",
-                    "http://hooks.example.org/x"):
+        for url in (
+            "http://127.0.0.1:9/hook",
+            "https://10.0.0.5/hook",
+            "https://localhost/x",
+            "http://hooks.example.org/x",
+        ):
             refused = client.post("/api/v1/webhooks", json={"url": url}, headers=auth(tokens.uk1))
             assert refused.status_code == 422, url
             assert "публичный адрес" in refused.json()["fields"]["url"]
-        accepted = client.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/x"},
-                               headers=auth(tokens.uk1))
+        accepted = client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://hooks.example.org/x"},
+            headers=auth(tokens.uk1),
+        )
         assert accepted.status_code == 201

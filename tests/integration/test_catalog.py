@@ -12,16 +12,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from server.accounts import people as accounts
+from server.catalog import service as catalog
+from server.catalog.service import BuildingForm, CategoryForm, OrganisationForm, UserForm
 from server.db.models import Building, Category, Organisation, User
 from server.db.session import Database
-from server.domain.roles import Actor, Role
-from server.domain.workflow import Action
 from server.live.bus import EventBus
-from server.services import accounts, catalog, queries
-from server.services.catalog import BuildingForm, CategoryForm, OrganisationForm, UserForm
-from server.services.context import Services
-from server.services.errors import Forbidden, InvalidInput
-from server.services.requests import ActionInput, NewRequest, file_request, perform
+from server.requests import queries
+from server.requests.commands import ActionInput, NewRequest, file_request, perform
+from server.requests.workflow import Action
+from server.shared.errors import Forbidden, InvalidInput
+from server.shared.roles import Actor, Role
+from server.shared.services import Services
 from tests.conftest import run_async
 from tests.world import World
 

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from server.app import create_app
 from server.db.models import Request
 from server.db.session import Database
-from server.domain.roles import Actor, Role
-from server.domain.workflow import Action
 from server.live.bus import EventBus
-from server.services.context import Services
-from server.services.errors import StaleChange
-from server.services.requests import ActionInput, NewRequest, file_request, perform
+from server.requests.commands import ActionInput, NewRequest, file_request, perform
+from server.requests.workflow import Action
+from server.shared.errors import StaleChange
+from server.shared.roles import Actor, Role
+from server.shared.services import Services
 from tests.conftest import run_async
 from tests.http import login, people, post, version_of
 from tests.world import World

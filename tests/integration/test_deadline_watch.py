@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.app import create_app
 from server.db.models import Request, TimelineEntry, utcnow
 from server.db.session import Database
-from server.domain.roles import Actor, Role
 from server.live.bus import EventBus
-from server.live.events import RequestEvent
-from server.services import deadline_watch
-from server.services.context import Services
-from server.services.requests import NewRequest, file_request
+from server.oversight import deadline_watch
+from server.requests.commands import NewRequest, file_request
+from server.shared.events import RequestEvent
+from server.shared.roles import Actor, Role
+from server.shared.services import Services
 from tests.conftest import run_async
 from tests.http import login
 from tests.world import World

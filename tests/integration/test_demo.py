@@ -11,6 +11,7 @@ from typing import Any
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from server.accounts.routes import HOME_BY_ROLE
 from server.app import create_app
 from server.db.models import (
     ApiToken,
@@ -26,12 +27,11 @@ from server.db.models import (
     utcnow,
 )
 from server.db.session import Database
-from server.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
-from server.domain.deadlines import DeadlineRule, due_at
-from server.domain.roles import Role
-from server.domain.workflow import OPEN_WORK_STATES, State
-from server.routes.auth import HOME_BY_ROLE
+from server.demo.town import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from server.requests.deadlines import DeadlineRule, due_at
+from server.requests.workflow import OPEN_WORK_STATES, State
 from server.settings import Settings
+from server.shared.roles import Role
 from tests.conftest import run_async
 from tests.http import login, post
 

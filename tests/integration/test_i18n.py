@@ -17,8 +17,8 @@ from litestar.testing import TestClient
 
 from server import i18n
 from server.app import create_app
-from server.domain.deadlines import TOWN_TZ
 from server.i18n import TRANSLATIONS_DIR
+from server.requests.deadlines import TOWN_TZ
 from tests.http import login, post
 from tests.world import World
 

@@ -21,7 +21,7 @@ from sqlalchemy import update
 from server.app import create_app
 from server.db.models import Request, utcnow
 from server.db.session import Database
-from server.services.field import SOON
+from server.requests.field import SOON
 from tests.conftest import run_async
 from tests.http import post, version_of
 from tests.images.work_order import draw_sheet, photograph, sign

@@ -9,10 +9,10 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
+from server.accounts.people import format_phone
 from server.app import create_app
 from server.db.models import Building, Request, User
 from server.db.session import Database
-from server.services.accounts import format_phone
 from tests.conftest import run_async
 from tests.integration.oversight_fixture import History, build_history
 from tests.world import World

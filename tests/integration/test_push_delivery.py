@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from server.app import create_app
 from server.db.models import OutboxMessage
 from server.db.session import Database
-from server.push.keys import generate
+from server.notify.push_keys import generate
 from server.settings import Settings
 from tests.conftest import run_async
 from tests.http import people, post, version_of

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from server.app import create_app
 from server.db.models import PushSubscription, User
 from server.db.session import Database
-from server.push import keys as push_keys
-from server.push import subscriptions
-from server.services.errors import InvalidInput
+from server.notify import push_keys, subscriptions
+from server.shared.errors import InvalidInput
 from tests.conftest import run_async
 from tests.http import people, post
 from tests.integration.test_push_delivery import push_settings

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server.app import create_app
 from server.db.models import OutboxMessage, PushSubscription, utcnow
 from server.db.session import Database
-from server.push.worker import PushWorker
+from server.notify.worker import PushWorker
 from server.settings import Settings
 from tests.conftest import run_async
 from tests.http import people

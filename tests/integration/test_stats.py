@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.services import stats
-from server.services.context import Services
-from server.services.stats import Figures, Period, Scope
+from server.oversight import figures as stats
+from server.oversight.figures import Figures, Period, Scope
+from server.shared.services import Services
 from tests.conftest import run_async
 from tests.integration.oversight_fixture import (
     NOW,
@@ -246,7 +246,7 @@ def test_cached_figures_are_reused_while_fresh_then_recomputed(
     from server.db.models import Request
     from server.db.session import Database
     from server.live.bus import EventBus
-    from server.services.stats_cache import FiguresCache
+    from server.oversight.cache import FiguresCache
 
     async def go() -> tuple[int, int, int]:
         db = Database(world.settings.database_url)

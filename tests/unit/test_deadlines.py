@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.domain.deadlines import (
+from server.requests.deadlines import (
     DEFAULT_RULES,
     TOWN_TZ,
     DeadlineRule,
@@ -15,7 +15,7 @@ from server.domain.deadlines import (
     is_overdue,
     warn_at,
 )
-from server.domain.workflow import State
+from server.requests.workflow import State
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 

@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from server.services.errors import InvalidInput
-from server.services.media import process_image
+from server.requests.media import process_image
+from server.shared.errors import InvalidInput
 
 
 def jpeg_with_exif(orientation: int = 6) -> bytes:

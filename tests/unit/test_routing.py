@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.domain.routing import BuildingRoute, CategoryRoute, Handler, route
+from server.requests.routing import BuildingRoute, CategoryRoute, Handler, route
 
 UK_ID = 10
 WATER_SUPPLIER_ID = 50  # ресурсоснабжающая организация, e.g. Водоканал

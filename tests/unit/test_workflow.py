@@ -12,16 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from server.domain.roles import (
-    HANDLING_KINDS,
-    ROLE_ORG_KINDS,
-    STAFF_ROLES,
-    SYSTEM_ACTOR,
-    Actor,
-    OrgKind,
-    Role,
-)
-from server.domain.workflow import (
+from server.requests.workflow import (
     FINAL_STATES,
     OPEN_STATES,
     OPEN_WORK_STATES,
@@ -36,6 +27,15 @@ from server.domain.workflow import (
     may_view,
     next_state,
     work_started,
+)
+from server.shared.roles import (
+    HANDLING_KINDS,
+    ROLE_ORG_KINDS,
+    STAFF_ROLES,
+    SYSTEM_ACTOR,
+    Actor,
+    OrgKind,
+    Role,
 )
 
 S, A, R = State, Action, Role

@@ -1,0 +1,39 @@
+"""Who is asking: loads the signed-in user for every HTTP request and WebSocket."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar.middleware import AbstractMiddleware
+
+from server.accounts.people import get_user
+from server.i18n import set_locale
+
+if TYPE_CHECKING:
+    from litestar.types import Receive, Scope, Send
+
+
+SESSION_USER = "uid"
+
+
+class CurrentUserMiddleware(AbstractMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        user = None
+        session = scope.get("session") or {}
+        user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
+        if isinstance(user_id, int):
+            services = scope["litestar_app"].state.services  # type: ignore[typeddict-item]
+            user = await get_user(services.db, user_id)
+        scope["user"] = user
+        set_locale(user.locale if user is not None else _cookie_locale(scope))
+        await self.app(scope, receive, send)
+
+
+def _cookie_locale(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, val = part.strip().partition("=")
+                if key == "lang":
+                    return val
+    return "ru"

@@ -1,0 +1,211 @@
+"""People: sign-in, residents' self-registration, staff accounts, phone numbers."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import Organisation, User
+from server.db.session import Database
+from server.i18n import gettext as _
+from server.shared.errors import InvalidInput
+from server.shared.roles import ROLE_ORG_KINDS, Actor, OrgKind, Role
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a failed sign-in the same for unknown logins.
+_DUMMY_HASH = _hasher.hash("not a password")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_phone(raw: str) -> str | None:
+    """+7XXXXXXXXXX from the ways people write Russian numbers, or None."""
+    digits = re.sub(r"\D", "", raw or "")
+    if len(digits) == 11 and digits[0] in "78":
+        digits = "7" + digits[1:]
+    elif len(digits) == 10 and digits[0] == "9":
+        digits = "7" + digits
+    else:
+        return None
+    return "+" + digits
+
+
+def format_phone(phone: str | None) -> str:
+    if not phone or len(phone) != 12:
+        return phone or ""
+    d = phone[2:]
+    return f"+7 {d[0:3]} {d[3:6]}-{d[6:8]}-{d[8:10]}"
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.id, role=Role(user.role), organisation_id=user.organisation_id)
+
+
+async def authenticate(db: Database, login: str, password: str) -> User | None:
+    login = login.strip()
+    phone = normalise_phone(login)
+    async with db.read() as session:
+        query = select(User).where(User.active.is_(True))
+        if phone:
+            query = query.where((User.phone == phone) | (User.login == login.lower()))
+        else:
+            query = query.where(User.login == login.lower())
+        user = (await session.scalars(query.limit(1))).first()
+    if user is None:
+        verify_password(None, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        async with db.begin() as session:
+            stored = await session.get(User, user.id)
+            if stored is not None:
+                stored.password_hash = hash_password(password)
+    return user
+
+
+async def get_user(db: Database, user_id: int) -> User | None:
+    async with db.read() as session:
+        user = await session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def _check_password(password: str, errors: dict[str, str]) -> None:
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = _("Пароль — не короче %(n)s символов.", n=MIN_PASSWORD)
+
+
+async def register_resident(db: Database, phone_raw: str, name: str, password: str) -> User:
+    errors: dict[str, str] = {}
+    phone = normalise_phone(phone_raw)
+    if phone is None:
+        errors["phone"] = _("Укажите номер телефона, например +7 917 123-45-67.")
+    name = " ".join(name.split())
+    if not name:
+        errors["name"] = _("Укажите имя.")
+    elif len(name) > 200:
+        errors["name"] = _("Слишком длинное имя.")
+    _check_password(password, errors)
+    if errors:
+        raise InvalidInput(**errors)
+    assert phone is not None
+    try:
+        async with db.begin() as session:
+            existing = (await session.scalars(select(User).where(User.phone == phone))).first()
+            if existing is not None:
+                if existing.role != Role.RESIDENT or existing.password_hash:
+                    raise InvalidInput(
+                        phone=_(
+                            "Этот номер уже зарегистрирован. Войдите или обратитесь к оператору."
+                        )
+                    )
+                # Filed by phone earlier: the caller now claims the account with a password.
+                existing.name = name
+                existing.password_hash = hash_password(password)
+                return existing
+            user = User(
+                login=phone,
+                phone=phone,
+                name=name,
+                role=Role.RESIDENT,
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            await session.flush()
+            return user
+    except IntegrityError:
+        raise InvalidInput(phone=_("Этот номер уже зарегистрирован.")) from None
+
+
+async def find_or_create_caller(session: AsyncSession, phone: str, name: str) -> User:
+    """The resident behind a phone call, created without a password when new."""
+    user = (await session.scalars(select(User).where(User.phone == phone))).first()
+    if user is not None:
+        if user.role != Role.RESIDENT:
+            raise InvalidInput(phone=_("Этот номер принадлежит сотруднику, а не жителю."))
+        if name and not user.name:
+            user.name = name
+        return user
+    user = User(login=phone, phone=phone, name=name or _("Житель"), role=Role.RESIDENT)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def create_user(
+    db: Database,
+    *,
+    login: str,
+    name: str,
+    role: str,
+    password: str,
+    organisation_id: int | None = None,
+    phone: str | None = None,
+) -> User:
+    """A staff (or resident) account made by the system admin or the command line."""
+    errors: dict[str, str] = {}
+    login = login.strip().lower()
+    if not re.fullmatch(r"[a-z0-9_.@+-]{3,80}", login):
+        errors["login"] = _("Логин: 3–80 латинских букв, цифр или знаков _.-@+")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        role_value = None
+        errors["role"] = _("Неизвестная роль.")
+    if role_value is Role.SYSTEM:
+        errors["role"] = _("Неизвестная роль.")
+    _check_password(password, errors)
+    phone_value = None
+    if phone:
+        phone_value = normalise_phone(phone)
+        if phone_value is None:
+            errors["phone"] = _("Неверный номер телефона.")
+    if errors:
+        raise InvalidInput(**errors)
+    assert role_value is not None
+    try:
+        async with db.begin() as session:
+            kinds = ROLE_ORG_KINDS.get(role_value)
+            if kinds is not None:
+                org = await session.get(Organisation, organisation_id) if organisation_id else None
+                if org is None or OrgKind(org.kind) not in kinds:
+                    raise InvalidInput(
+                        organisation_id=_("Выберите организацию, подходящую для этой роли.")
+                    )
+            else:
+                organisation_id = None
+            user = User(
+                login=login,
+                name=" ".join(name.split()) or login,
+                role=role_value,
+                organisation_id=organisation_id,
+                phone=phone_value,
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            await session.flush()
+            return user
+    except IntegrityError:
+        raise InvalidInput(login=_("Такой логин или телефон уже есть.")) from None
+
+
+async def set_locale(db: Database, user_id: int, locale: str) -> None:
+    async with db.begin() as session:
+        user = await session.get(User, user_id)
+        if user is not None:
+            user.locale = locale

@@ -1,0 +1,150 @@
+"""Sign-in, self-registration of residents, sign-out, profile, and the home redirect."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from server.accounts import people as accounts
+from server.accounts.middleware import SESSION_USER
+from server.accounts.sessions import ROTATE_KEY
+from server.i18n import DEFAULT_LOCALE, LOCALES
+from server.i18n import gettext as _
+from server.shared.errors import InvalidInput
+from server.shared.guards import signed_in
+from server.shared.rendering import flash, render
+from server.shared.roles import Role
+from server.shared.services import Services
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+HOME_BY_ROLE = {
+    Role.RESIDENT: "/requests",
+    Role.OPERATOR: "/operator",
+    Role.DISPATCHER: "/board",
+    Role.CONTRACTOR: "/jobs",
+    Role.WORKER: "/jobs",
+    Role.CITY_ADMIN: "/admin",
+    Role.SYSADMIN: "/sysadmin",
+}
+
+
+def _safe_next(value: str | None) -> str | None:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return None
+
+
+def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
+    # A fresh session on every sign-in, so a planted session id is worth nothing.
+    request.set_session({SESSION_USER: user_id, ROTATE_KEY: True})
+
+
+@get("/", name="home")
+async def home(request: Request[Any, Any, Any]) -> Template | Redirect:
+    user = request.scope.get("user")
+    if user is not None:
+        return Redirect(HOME_BY_ROLE.get(Role(user.role), "/profile"), status_code=303)
+    return render(request, "auth/landing.html", {"user": None})
+
+
+@get("/login", name="login")
+async def login_page(request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    return render(request, "auth/login.html", {"user": None, "next": _safe_next(next) or ""})
+
+
+@post("/login")
+async def login(
+    request: Request[Any, Any, Any], services: Services, data: Form
+) -> Template | Redirect:
+    svc = services
+    user = await accounts.authenticate(svc.db, data.get("login", ""), data.get("password", ""))
+    if user is None:
+        return render(
+            request,
+            "auth/login.html",
+            {
+                "user": None,
+                "next": _safe_next(data.get("next")) or "",
+                "login": data.get("login", ""),
+                "error": _("Неверный логин или пароль."),
+            },
+            status_code=422,
+        )
+    _sign_in(request, user.id)
+    chosen = request.cookies.get("lang")
+    if chosen in LOCALES and chosen != user.locale:
+        # The language picked on the sign-in page wins over the one stored before.
+        await accounts.set_locale(svc.db, user.id, chosen)
+    target = _safe_next(data.get("next")) or HOME_BY_ROLE.get(Role(user.role), "/")
+    return Redirect(target, status_code=303)
+
+
+@post("/logout")
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    # Tell the service worker and the browser to drop what belonged to this person.
+    return Redirect("/login", status_code=303, headers={"Clear-Site-Data": '"cache", "storage"'})
+
+
+@get("/register", name="register")
+async def register_page(request: Request[Any, Any, Any]) -> Template:
+    return render(request, "auth/register.html", {"user": None, "form": {}, "errors": {}})
+
+
+@post("/register")
+async def register(
+    request: Request[Any, Any, Any], services: Services, data: Form
+) -> Template | Redirect:
+    svc = services
+    try:
+        user = await accounts.register_resident(
+            svc.db, data.get("phone", ""), data.get("name", ""), data.get("password", "")
+        )
+    except InvalidInput as exc:
+        return render(
+            request,
+            "auth/register.html",
+            {"user": None, "form": data, "errors": exc.fields},
+            status_code=422,
+        )
+    _sign_in(request, user.id)
+    flash(request, _("Добро пожаловать! Теперь можно подать заявку."))
+    return Redirect("/requests/new", status_code=303)
+
+
+@get("/profile", guards=[signed_in], name="profile")
+async def profile(request: Request[Any, Any, Any]) -> Template:
+    return render(request, "auth/profile.html", {"user": request.scope["user"]})
+
+
+@post("/language")
+async def choose_language(
+    request: Request[Any, Any, Any], services: Services, data: Form
+) -> Redirect:
+    """Russian by default; Tatar and English on request, remembered for the person."""
+    locale = data.get("lang", DEFAULT_LOCALE)
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    user = request.scope.get("user")
+    if user is not None:
+        await accounts.set_locale(services.db, user.id, locale)
+    back = _safe_next(_same_origin_path(request.headers.get("referer", ""))) or "/"
+    response = Redirect(back, status_code=303)
+    response.set_cookie("lang", locale, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def _same_origin_path(referer: str) -> str | None:
+    parsed = urlsplit(referer)
+    if not parsed.path:
+        return None
+    return parsed.path + (f"?{parsed.query}" if parsed.query else "")
+
+
+ROUTES = [home, login_page, login, logout, register_page, register, profile, choose_language]

@@ -1,0 +1,176 @@
+"""The JSON API for integrators under /api/v1, documented at /schema (OpenAPI).
+
+Every call carries `Authorization: Bearer <token>` (an ApiToken of kind «api»). A token bound
+to an organisation sees only that organisation's requests; a town-wide token sees all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, delete, get, post
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Parameter
+
+from server.i18n import gettext as _
+from server.integrations import api as integrations
+from server.integrations.api import (
+    ApiFilters,
+    CategoryOut,
+    NewRequestIn,
+    RequestOut,
+    RequestPageOut,
+)
+from server.integrations.tokens import TokenHolder, authenticate
+from server.notify import webhooks
+from server.notify.webhooks import WebhookIn, WebhookOut
+from server.shared.services import Services
+
+SECURITY = [{"BearerToken": []}]
+
+
+async def token_holder(request: Request[Any, Any, Any], services: Services) -> TokenHolder:
+    header = request.headers.get("authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    holder = None
+    if scheme.lower() == "bearer" and value.strip():
+        holder = await authenticate(services.db, value.strip(), "api")
+    if holder is None:
+        raise NotAuthorizedException(_("Нужен действующий ключ: Authorization: Bearer <ключ>."))
+    return holder
+
+
+def unauthorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    return Response(
+        {"error": "unauthorized", "message": str(exc.detail)},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="zayavka"'},
+    )
+
+
+@get(
+    "/requests",
+    summary="List requests",
+    description="Requests the token may see, newest first, a page at a time. Filters: "
+    "state (a state, «open» or «overdue»), category (code), organisation_id, "
+    "filed_from / filed_to / updated_since (ISO 8601).",
+)
+async def list_requests(
+    request: Request[Any, Any, Any],
+    services: Services,
+    holder: TokenHolder,
+    state_filter: Annotated[
+        str | None, Parameter(query="state", description="A state, «open» or «overdue».")
+    ] = None,
+    category: str | None = None,
+    organisation_id: int | None = None,
+    filed_from: datetime | None = None,
+    filed_to: datetime | None = None,
+    updated_since: datetime | None = None,
+    page: Annotated[int, Parameter(ge=1)] = 1,
+    per_page: Annotated[int, Parameter(ge=1, le=integrations.MAX_PER_PAGE)] = 50,
+) -> RequestPageOut:
+    filters = ApiFilters(
+        state=state_filter,
+        category=category,
+        organisation_id=organisation_id,
+        filed_from=filed_from,
+        filed_to=filed_to,
+        updated_since=updated_since,
+        page=page,
+        per_page=per_page,
+    )
+    return await integrations.list_requests(services, holder, filters)
+
+
+@get(
+    "/requests/{request_id:int}",
+    summary="Read a request with its timeline",
+    description="The request and every entry of its timeline (who acted is named by role and "
+    "organisation). 404 for a request the token may not see.",
+)
+async def read_request(
+    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, request_id: int
+) -> RequestOut:
+    return await integrations.read_request(services, holder, request_id)
+
+
+@post(
+    "/requests",
+    summary="File a request",
+    description="Files a request on a caller's behalf: the resident is found by phone or "
+    "created. The request is routed like any other. Send the same idempotency_key (or the "
+    "Idempotency-Key header) again to get the same request back with 200 instead of 201.",
+)
+async def file_request(
+    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, data: NewRequestIn
+) -> Response[RequestOut]:
+    if not data.idempotency_key and request.headers.get("idempotency-key"):
+        data.idempotency_key = request.headers["idempotency-key"][:200]
+    out, created = await integrations.file(services, holder, data)
+    return Response(out, status_code=201 if created else 200)
+
+
+@get("/categories", summary="List categories", description="Codes to file requests with.")
+async def list_categories(
+    request: Request[Any, Any, Any], services: Services, holder: TokenHolder
+) -> list[CategoryOut]:
+    return await integrations.categories(services)
+
+
+@get(
+    "/webhooks",
+    summary="List this token's webhooks",
+    description="Subscriptions made with this token.",
+)
+async def list_webhooks(
+    request: Request[Any, Any, Any], services: Services, holder: TokenHolder
+) -> list[WebhookOut]:
+    return await webhooks.list_webhooks(services, holder)
+
+
+@post(
+    "/webhooks",
+    summary="Subscribe to changes",
+    description="Every change of a request the token may see is POSTed to the URL as JSON "
+    "(event, request_id, number, state, version, entry_id, entry_kind, occurred_at), signed "
+    "with `X-Zayavka-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`. The "
+    "secret is shown only in this answer. Failed deliveries are retried with backoff.",
+)
+async def subscribe(
+    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, data: WebhookIn
+) -> WebhookOut:
+    return await webhooks.subscribe(services, holder, data)
+
+
+@delete(
+    "/webhooks/{webhook_id:int}",
+    summary="Unsubscribe",
+    description="Stop deliveries to this webhook.",
+)
+async def unsubscribe(
+    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, webhook_id: int
+) -> None:
+    await webhooks.unsubscribe(services, holder, webhook_id)
+
+
+ROUTES = [
+    Router(
+        path="/api/v1",
+        route_handlers=[
+            list_requests,
+            read_request,
+            file_request,
+            list_categories,
+            list_webhooks,
+            subscribe,
+            unsubscribe,
+        ],
+        dependencies={"holder": Provide(token_holder)},
+        exception_handlers={NotAuthorizedException: unauthorized},
+        security=SECURITY,
+        tags=["API v1"],
+    )
+]

@@ -1,0 +1,257 @@
+"""Who is told about a change of a request, and what they read.
+
+Read inside the transaction that made the change (the outbox writer calls `notices_for`), so
+the audience is exactly the one of the committed state:
+
+- the resident, on every change of state of their request and on every comment that is not
+  their own (a request filed for them by an operator counts as a change);
+- the dispatchers of the request's organisation, on a new request (filed, transferred or
+  routed to them) and on a resident's dispute, unless they turned this off
+  (`User.notify_new_requests`);
+- the dispatchers of the contractor, on an assignment (same switch);
+- the worker, when a job is given to them.
+
+Nobody is told about their own action, and every recipient must be allowed to see the request
+(`workflow.may_view`), so a notification never shows what its page would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import i18n
+from server.accounts.people import actor_of
+from server.db.models import Building, Category, Request, TimelineEntry, User
+from server.i18n import gettext as _
+from server.i18n import short_time
+from server.requests import workflow
+from server.requests.commands import active_work_order, facts_of
+from server.requests.labels import role_label, state_explanation, state_label
+from server.requests.workflow import Action
+from server.shared.events import RequestEvent
+from server.shared.roles import Role
+
+MAX_BODY = 180
+ICON = "/static/icons/icon-192.png"
+BADGE = "/static/icons/badge-72.png"
+# Entry kinds that are things people did (the rest are system notes written alongside).
+_ACTION_KINDS = frozenset({"file", *(a.value for a in Action)})
+# The system's own warning that a deadline is near (services.deadline_watch).
+DEADLINE_WARNING = "deadline_warning"
+
+
+class Reason(StrEnum):
+    STATE = "state"  # the resident: their request moved
+    COMMENT = "comment"  # the resident: someone wrote on their request
+    NEW = "new"  # an org dispatcher: a request arrived
+    DISPUTE = "dispute"  # an org dispatcher: the resident does not accept the work
+    JOB = "job"  # a contractor's dispatcher: a new work order
+    WORKER = "worker"  # a worker: a job was given to them
+    DEADLINE = "deadline"  # an org dispatcher: the deadline of a request is near
+
+
+@dataclass(frozen=True)
+class Notice:
+    user_id: int
+    reason: Reason
+    title: str
+    body: str
+    url: str
+    tag: str
+    urgency: str  # Web Push Urgency: "high" for emergencies
+    locale: str
+
+    def payload(self, request: Request) -> dict[str, object]:
+        """What the service worker reads to show the notification (kept well under 4 KB)."""
+        return {
+            "title": self.title,
+            "body": self.body,
+            "url": self.url,
+            "tag": self.tag,
+            "icon": ICON,
+            "badge": BADGE,
+            "lang": self.locale,
+            "request_id": request.id,
+            "number": request.number,
+            "state": request.state,
+            "reason": self.reason.value,
+            "urgency": self.urgency,
+            "ts": int(request.updated_at.timestamp() * 1000),
+        }
+
+
+def topic_of(request_id: int) -> str:
+    """A Topic header value: a newer message about the same request replaces an undelivered one."""
+    return f"req-{request_id}"  # base64url characters only, far below the 32-character limit
+
+
+def short(text: str, limit: int = MAX_BODY) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@contextmanager
+def speaking(locale: str) -> Iterator[None]:
+    """Write one person's texts in their language, then return to the caller's."""
+    before = i18n.current_locale()
+    i18n.set_locale(locale)
+    try:
+        yield
+    finally:
+        i18n.set_locale(before)
+
+
+async def _what_happened(session: AsyncSession, event: RequestEvent) -> TimelineEntry | None:
+    """The entry that says what was done. An action may end with a system note (the QR check
+    after a completion), so step back to the action written in the same moment."""
+    if event.entry_id is None:
+        return None
+    entry = await session.get(TimelineEntry, event.entry_id)
+    if entry is None or entry.kind in _ACTION_KINDS or entry.kind == DEADLINE_WARNING:
+        return entry
+    earlier = (
+        await session.scalars(
+            select(TimelineEntry)
+            .where(
+                TimelineEntry.request_id == entry.request_id,
+                TimelineEntry.id < entry.id,
+                TimelineEntry.at == entry.at,
+                TimelineEntry.kind.in_(_ACTION_KINDS),
+            )
+            .order_by(TimelineEntry.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return earlier
+
+
+async def _staff(
+    session: AsyncSession, role: Role, organisation_id: int | None, *, opted_in: bool
+) -> list[User]:
+    if organisation_id is None:
+        return []
+    query = select(User).where(
+        User.role == role,
+        User.organisation_id == organisation_id,
+        User.active.is_(True),
+    )
+    if opted_in:
+        query = query.where(User.notify_new_requests.is_(True))
+    return list(await session.scalars(query.order_by(User.id)))
+
+
+async def _audience(
+    session: AsyncSession, request: Request, entry: TimelineEntry
+) -> dict[int, tuple[User, Reason]]:
+    audience: dict[int, tuple[User, Reason]] = {}
+
+    def add(user: User | None, reason: Reason) -> None:
+        if user is None or not user.active or user.id == entry.actor_id:
+            return
+        audience.setdefault(user.id, (user, reason))
+
+    kind = entry.kind
+    resident = await session.get(User, request.resident_id)
+    moved = entry.to_state is not None and (entry.from_state != entry.to_state or kind == "file")
+    if kind == Action.COMMENT:
+        add(resident, Reason.COMMENT)
+    elif moved:
+        add(resident, Reason.STATE)
+
+    if kind in ("file", Action.TRANSFER, Action.ROUTE):
+        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
+            add(user, Reason.NEW)
+    elif kind == Action.DISPUTE:
+        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
+            add(user, Reason.DISPUTE)
+    elif kind == Action.ASSIGN:
+        for user in await _staff(session, Role.CONTRACTOR, request.contractor_id, opted_in=True):
+            add(user, Reason.JOB)
+    elif kind == DEADLINE_WARNING:
+        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
+            add(user, Reason.DEADLINE)
+    elif kind == Action.ASSIGN_WORKER:
+        worker_id = entry.data.get("worker_id") if isinstance(entry.data, dict) else None
+        if isinstance(worker_id, int):
+            add(await session.get(User, worker_id), Reason.WORKER)
+    return audience
+
+
+def _texts(
+    reason: Reason, request: Request, entry: TimelineEntry, category: Category, place: str
+) -> tuple[str, str]:
+    number = request.number or str(request.id)
+    if request.flat:
+        place = _("%(address)s, кв. %(flat)s", address=place, flat=request.flat)
+    what = f"{category.name}, {place}"
+    if category.emergency:
+        what = _("Авария: %(what)s", what=what)
+    if reason is Reason.STATE:
+        title = _("Заявка №%(n)s: %(state)s", n=number, state=state_label(request.state))
+        body = state_explanation(request.state)
+        if entry.text:
+            body = f"{body} {entry.text}"
+    elif reason is Reason.COMMENT:
+        title = _("Заявка №%(n)s: новый комментарий", n=number)
+        body = f"{role_label(entry.actor_role)}: {entry.text}"
+    elif reason is Reason.NEW:
+        title = _("Новая заявка №%(n)s", n=number)
+        body = what
+    elif reason is Reason.DISPUTE:
+        title = _("Заявка №%(n)s оспорена жителем", n=number)
+        body = entry.text or what
+    elif reason is Reason.DEADLINE:
+        title = _("Срок заявки №%(n)s скоро истекает", n=number)
+        body = _("%(what)s. Срок: %(due)s", what=what, due=short_time(request.due_at))
+    elif reason is Reason.JOB:
+        title = _("Новый заказ-наряд по заявке №%(n)s", n=number)
+        body = what
+    else:
+        title = _("Вам поручена заявка №%(n)s", n=number)
+        body = what
+    return short(title, 120), short(body)
+
+
+async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice]:
+    """Everyone to tell about this event, each with their own text. Empty when nobody."""
+    entry = await _what_happened(session, event)
+    if entry is None:
+        return []
+    request = await session.get(Request, entry.request_id)
+    if request is None:
+        return []
+    audience = await _audience(session, request, entry)
+    if not audience:
+        return []
+    order = await active_work_order(session, request.id)
+    facts = facts_of(request, order)
+    category = await session.get(Category, request.category_id)
+    building = await session.get(Building, request.building_id)
+    assert category is not None and building is not None
+    place = building.address
+    urgency = "high" if category.emergency else "normal"
+    notices = []
+    for user, reason in audience.values():
+        if not workflow.may_view(actor_of(user), facts):
+            continue
+        with speaking(user.locale):
+            title, body = _texts(reason, request, entry, category, place)
+        notices.append(
+            Notice(
+                user_id=user.id,
+                reason=reason,
+                title=title,
+                body=body,
+                url=f"/requests/{request.id}",
+                tag=topic_of(request.id),
+                urgency=urgency,
+                locale=user.locale,
+            )
+        )
+    return notices

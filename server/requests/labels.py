@@ -1,0 +1,121 @@
+"""Human names for states, actions, roles and organisation kinds, through the catalogue."""
+
+from __future__ import annotations
+
+from server.i18n import gettext as _
+from server.requests.workflow import Action, State
+from server.shared.roles import OrgKind, Role
+
+
+def state_label(state: str) -> str:
+    return {
+        State.NEW: _("Новая"),
+        State.ASSIGNED: _("Назначена"),
+        State.IN_PROGRESS: _("В работе"),
+        State.DONE: _("Выполнена"),
+        State.VERIFIED: _("Проверена"),
+        State.CLOSED: _("Закрыта"),
+        State.REWORK: _("На доработке"),
+        State.DECLINED: _("Отклонена"),
+        State.CANCELLED: _("Отменена"),
+    }.get(State(state), state)
+
+
+def state_explanation(state: str) -> str:
+    """What the state means for the resident, in one sentence."""
+    return {
+        State.NEW: _("Заявка принята и передана обслуживающей организации."),
+        State.ASSIGNED: _("Назначен подрядчик, работы скоро начнутся."),
+        State.IN_PROGRESS: _("Подрядчик выполняет работы."),
+        State.DONE: _("Подрядчик сообщил о выполнении, диспетчер проверяет."),
+        State.VERIFIED: _("Работа проверена. Подтвердите, что проблема решена."),
+        State.CLOSED: _("Заявка закрыта: вы подтвердили выполнение."),
+        State.REWORK: _("Работа возвращена на доработку."),
+        State.DECLINED: _("Организация отклонила заявку."),
+        State.CANCELLED: _("Заявка отменена."),
+    }.get(State(state), "")
+
+
+def action_label(action: str) -> str:
+    """The button that takes the action."""
+    return {
+        Action.ASSIGN: _("Назначить подрядчика"),
+        Action.TRANSFER: _("Передать другой организации"),
+        Action.ROUTE: _("Направить в организацию"),
+        Action.DECLINE: _("Отклонить"),
+        Action.START: _("Начать работы"),
+        Action.COMPLETE: _("Отметить выполнение"),
+        Action.VERIFY: _("Подтвердить выполнение"),
+        Action.RETURN: _("Вернуть на доработку"),
+        Action.CONFIRM: _("Проблема решена"),
+        Action.DISPUTE: _("Не решена — оспорить"),
+        Action.CANCEL: _("Отменить заявку"),
+        Action.COMMENT: _("Комментировать"),
+        Action.ASSIGN_WORKER: _("Назначить исполнителя"),
+        Action.RATE: _("Оценить работу"),
+    }.get(Action(action), action)
+
+
+def entry_label(kind: str) -> str:
+    """A timeline entry's headline."""
+    return {
+        "file": _("Заявка подана"),
+        "assign": _("Назначен подрядчик"),
+        "transfer": _("Передана другой организации"),
+        "route": _("Направлена в организацию"),
+        "decline": _("Отклонена"),
+        "start": _("Работы начаты"),
+        "complete": _("Работы выполнены"),
+        "verify": _("Выполнение подтверждено диспетчером"),
+        "return": _("Возвращена на доработку"),
+        "confirm": _("Житель подтвердил выполнение"),
+        "dispute": _("Житель оспорил выполнение"),
+        "cancel": _("Отменена"),
+        "comment": _("Комментарий"),
+        "assign_worker": _("Назначен исполнитель"),
+        "rate": _("Оценка работы"),
+        "print": _("Заказ-наряд распечатан"),
+        "qr_confirmed": _("QR-код заказ-наряда подтверждён"),
+        "qr_flagged": _("Фото требует проверки"),
+        "deadline_warning": _("Срок скоро истекает"),
+    }.get(kind, kind)
+
+
+def role_label(role: str) -> str:
+    return {
+        Role.RESIDENT: _("Житель"),
+        Role.OPERATOR: _("Оператор единого номера"),
+        Role.DISPATCHER: _("Диспетчер"),
+        Role.CONTRACTOR: _("Диспетчер подрядчика"),
+        Role.WORKER: _("Исполнитель"),
+        Role.CITY_ADMIN: _("Администрация"),
+        Role.SYSADMIN: _("Администратор системы"),
+        Role.SYSTEM: _("Система"),
+    }.get(Role(role), role)
+
+
+def org_kind_label(kind: str) -> str:
+    return {
+        OrgKind.UK: _("Управляющая компания"),
+        OrgKind.TSJ: _("ТСЖ"),
+        OrgKind.RSO: _("Ресурсоснабжающая организация"),
+        OrgKind.CONTRACTOR: _("Подрядная организация"),
+        OrgKind.ADMINISTRATION: _("Администрация"),
+    }.get(OrgKind(kind), kind)
+
+
+def source_label(source: str) -> str:
+    return {
+        "web": _("Приложение"),
+        "phone": _("По телефону"),
+        "api": _("Через API"),
+        "open311": _("Open311"),
+    }.get(source, source)
+
+
+def priority_label(priority: str) -> str:
+    return {
+        "emergency": _("Аварийная"),
+        "urgent": _("Срочная"),
+        "normal": _("Обычная"),
+    }.get(priority, priority)

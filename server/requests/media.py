@@ -1,0 +1,91 @@
+"""Photos and scans: checked by content, re-encoded, stored under MEDIA_DIR with random names."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from server.i18n import gettext as _
+from server.shared.errors import InvalidInput
+
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # a 50-megapixel photo is the largest a phone makes
+MIN_SIDE = 64
+MAX_SIDE = 12_000
+STORED_LONGEST_SIDE = 2560
+MAX_PHOTOS = 5
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "GIF", "BMP", "TIFF"}
+
+# Pillow's own guard, tightened: larger images are refused before they are decoded.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedImage:
+    data: bytes  # JPEG without EXIF, orientation applied
+    width: int
+    height: int
+    image: Image.Image  # the decoded picture, e.g. for reading a QR code
+
+
+def process_image(raw: bytes, field: str = "photos") -> ProcessedImage:
+    """A real picture of sane size, or InvalidInput with a message for `field`."""
+    if not raw:
+        raise InvalidInput(**{field: _("Файл пустой.")})
+    if len(raw) > MAX_BYTES:
+        raise InvalidInput(**{field: _("Фотография больше 15 МБ.")})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as probe:
+                if probe.format not in ALLOWED_FORMATS:
+                    raise InvalidInput(**{field: _("Это не фотография (JPEG, PNG, WebP).")})
+                width, height = probe.size
+                if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+                    raise InvalidInput(**{field: _("Слишком большое изображение.")})
+                if min(width, height) < MIN_SIDE:
+                    raise InvalidInput(**{field: _("Слишком маленькое изображение.")})
+                probe.load()
+                image = ImageOps.exif_transpose(probe)
+    except InvalidInput:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(**{field: _("Слишком большое изображение.")}) from None
+    except UnidentifiedImageError:
+        raise InvalidInput(**{field: _("Файл не похож на изображение.")}) from None
+    except (OSError, ValueError, SyntaxError):
+        raise InvalidInput(**{field: _("Изображение повреждено.")}) from None
+    image = image.convert("RGB")
+    image.thumbnail((STORED_LONGEST_SIDE, STORED_LONGEST_SIDE))
+    out = io.BytesIO()
+    # Saving a fresh RGB image writes no EXIF: location and device details are dropped.
+    image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    return ProcessedImage(out.getvalue(), image.width, image.height, image)
+
+
+def store(media_dir: Path, image: ProcessedImage) -> str:
+    media_dir.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_urlsafe(24) + ".jpg"
+    path = media_dir / name
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(image.data)
+    tmp.replace(path)
+    return name
+
+
+def remove(media_dir: Path, names: list[str]) -> None:
+    """Undo stored files when the transaction that would reference them fails."""
+    for name in names:
+        (media_dir / name).unlink(missing_ok=True)
+
+
+def media_path(media_dir: Path, name: str) -> Path | None:
+    if "/" in name or "\\" in name or name.startswith("."):
+        return None
+    path = media_dir / name
+    return path if path.is_file() else None

@@ -1,0 +1,122 @@
+"""Field mode for workers on a phone: today's jobs, one job, completing it with a photo.
+
+The completion endpoint answers JSON to the page's script and to the service worker's
+background sync (both send `Accept: application/json`), and a redirect to a plain form post.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect, Template
+
+from server.i18n import gettext as _
+from server.requests import field, queries
+from server.requests.labels import state_label
+from server.requests.workflow import Action
+from server.shared.errors import DomainError, InvalidInput
+from server.shared.guards import current_actor, roles
+from server.shared.rendering import flash, redirect, render, wants_json
+from server.shared.roles import Role
+from server.shared.services import Services
+
+field_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
+MAX_PHOTO = 16 * 1024 * 1024
+
+
+@get("/field", guards=field_staff, name="field")
+async def field_jobs(request: Request[Any, Any, Any], services: Services) -> Template:
+    day = await field.worker_day(services, current_actor(request))
+    return render(request, "field/jobs.html", {"user": request.scope["user"], "day": day})
+
+
+async def _job_context(
+    request: Request[Any, Any, Any], services: Services, request_id: int, **extra: Any
+) -> dict[str, Any]:
+    page = await queries.request_page(services, current_actor(request), request_id)
+    signed = [a for a in page.attachments if a.kind == "signed_order"]
+    return {
+        "user": request.scope["user"],
+        "page": page,
+        "req": page.request,
+        "signed": signed[-1] if signed else None,
+        "can_complete": Action.COMPLETE in page.actions,
+        "errors": {},
+        **extra,
+    }
+
+
+@get("/field/jobs/{request_id:int}", guards=field_staff, name="field_job")
+async def field_job(
+    request: Request[Any, Any, Any], services: Services, request_id: int
+) -> Template:
+    return render(request, "field/job.html", await _job_context(request, services, request_id))
+
+
+@post(
+    "/field/jobs/{request_id:int}/complete",
+    guards=field_staff,
+    name="field_complete",
+    request_max_body_size=MAX_PHOTO + 1024 * 1024,
+)
+async def field_complete(
+    request: Request[Any, Any, Any], services: Services, request_id: int
+) -> Response[Any] | Redirect | Template:
+    as_json = wants_json(request)
+    form = await request.form()
+    try:
+        photo = await _read_photo(form.get("photo"))
+        done = await field.complete(
+            services,
+            current_actor(request),
+            request_id,
+            photo,
+            str(form.get("completion_key") or "") or None,
+        )
+    except DomainError as exc:
+        if as_json:
+            return Response(
+                {"ok": False, "error": exc.code, "message": _message(exc)},
+                status_code=exc.status_code,
+            )
+        if isinstance(exc, InvalidInput):
+            context = await _job_context(request, services, request_id, errors=exc.fields)
+            return render(request, "field/job.html", context, status_code=422)
+        raise
+    if as_json:
+        return Response(
+            {
+                "ok": True,
+                "created": done.created,
+                "state": done.state,
+                "state_label": state_label(done.state),
+                "qr": done.qr_status,
+                "message": done.message,
+                "url": f"/field/jobs/{request_id}",
+            },
+            status_code=200,
+        )
+    if done.created:
+        flash(request, _("Готово: выполнение отмечено."))
+    return redirect(request, f"/field/jobs/{request_id}")
+
+
+async def _read_photo(value: Any) -> bytes | None:
+    if isinstance(value, UploadFile):
+        data = await value.read(MAX_PHOTO + 1)
+        if len(data) > MAX_PHOTO:
+            raise InvalidInput(photo=_("Фотография больше 15 МБ."))
+        return data or None
+    return None
+
+
+def _message(exc: DomainError) -> str:
+    return " ".join([exc.message, *exc.fields.values()]) if exc.fields else exc.message
+
+
+# /sw-field-sync.js (service_worker/field_sync.js) is served by server/routes/pwa.py.
+
+
+ROUTES = [field_jobs, field_job, field_complete]

@@ -1,0 +1,56 @@
+"""The single phone number's operator: find a caller or a request, file on a caller's behalf."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+
+from server.i18n import gettext as _
+from server.requests import queries
+from server.requests.routes.resident import file_from_form, form_context
+from server.shared.guards import roles
+from server.shared.rendering import render
+from server.shared.roles import Role
+from server.shared.services import Services
+
+operator_only = [roles(Role.OPERATOR)]
+
+
+@get("/operator", guards=operator_only, name="operator")
+async def operator_home(
+    request: Request[Any, Any, Any], services: Services, q: str = ""
+) -> Template:
+    svc = services
+    lookup = await queries.operator_lookup(svc, q[:100])
+    return render(
+        request,
+        "operator/index.html",
+        {"user": request.scope["user"], "q": q, "lookup": lookup},
+        block="results",
+    )
+
+
+@get("/operator/new", guards=operator_only)
+async def operator_new(
+    request: Request[Any, Any, Any], services: Services, q: str = ""
+) -> Template:
+    form = dict(request.query_params)
+    return render(request, "operator/new.html", await form_context(request, services, form, {}, q))
+
+
+@post("/operator/new", guards=operator_only, request_max_body_size=80 * 1024 * 1024)
+async def operator_create(
+    request: Request[Any, Any, Any], services: Services
+) -> Template | Redirect | ClientRedirect:
+    return await file_from_form(
+        request,
+        services,
+        "operator/new.html",
+        _("Заявка №%(n)s подана. Продиктуйте номер звонящему."),
+    )
+
+
+ROUTES = [operator_home, operator_new, operator_create]

@@ -1,1 +1,0 @@
-"""Use cases. Each function owns its transaction and takes the acting user."""

@@ -1,0 +1,135 @@
+"""Errors as people see them: a Russian page, a redirect to sign-in, or JSON for the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+
+from server.i18n import gettext as _
+from server.shared.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def _json(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> Response[Any]:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return Response(body, status_code=status)
+
+
+def _page(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:
+    if request.headers.get("hx-request") == "true":
+        # htmx swaps this into a small error area (see base.html's response handling).
+        return Response(
+            f'<div class="flash flash-error" role="alert">{_escape(message)}</div>',
+            status_code=status,
+            media_type="text/html",
+            headers={"HX-Retarget": "#flash-area", "HX-Reswap": "innerHTML"},
+        )
+    return Template(
+        "errors/error.html",
+        context={"title": title, "message": message, "status": status},
+        status_code=status,
+    )
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(("/api/", "/open311/"))
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if _is_api(request):
+        return _json(exc.status_code, exc.code, exc.message, exc.fields)
+    message = exc.message
+    if exc.fields:
+        message = " ".join([message, *exc.fields.values()])
+    return _page(request, exc.status_code, _("Ошибка"), message)
+
+
+def not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if _is_api(request):
+        return _json(401, "unauthorized", _("Нужна авторизация."))
+    target = "/login?next=" + request.url.path
+    if request.headers.get("hx-request") == "true":
+        return ClientRedirect(target)
+    return Redirect(target, status_code=303)
+
+
+def forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    if "csrf" in str(exc.detail).lower():
+        return http_error(request, exc)
+    if _is_api(request):
+        return _json(403, "forbidden", _("Недостаточно прав."))
+    return _page(request, 403, _("Нет доступа"), _("У вас нет доступа к этой странице."))
+
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    if _is_api(request):
+        return _json(404, "not_found", _("Не найдено."))
+    return _page(request, 404, _("Не найдено"), _("Такой страницы нет."))
+
+
+def validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    if _is_api(request):
+        fields = {}
+        for item in exc.extra or []:
+            if isinstance(item, dict) and item.get("key"):
+                fields[str(item["key"])] = str(item.get("message", ""))
+        return _json(400, "invalid", _("Неверные данные запроса."), fields)
+    return _page(request, 400, _("Ошибка"), _("Неверные данные запроса."))
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status == 403 and "csrf" in str(exc.detail).lower():
+        message = _("Страница устарела. Обновите её и повторите.")
+    elif status == 429:
+        message = _("Слишком много попыток. Подождите минуту и попробуйте снова.")
+    elif status == 413:
+        message = _("Файл слишком большой.")
+    elif status == 405:
+        message = _("Такой запрос не поддерживается.")
+    else:
+        message = _("Не удалось выполнить запрос.")
+    if _is_api(request):
+        return _json(status, f"http_{status}", message)
+    return _page(request, status, _("Ошибка"), message)
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    message = _("Что-то пошло не так. Мы уже знаем об этом; попробуйте ещё раз.")
+    if _is_api(request):
+        return _json(500, "internal", message)
+    return _page(request, 500, _("Ошибка"), message)
+
+
+HANDLERS = {
+    DomainError: domain_error,
+    NotAuthorizedException: not_authorized,
+    PermissionDeniedException: forbidden,
+    NotFoundException: not_found,
+    ValidationException: validation,
+    HTTPException: http_error,
+    500: server_error,
+}

@@ -1,0 +1,35 @@
+"""The things every use case needs, built once per process by `create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.session import Database
+from server.live.bus import EventBus
+from server.settings import Settings
+from server.shared.events import RequestEvent
+
+# Called inside the transaction that records an event, e.g. to write push messages to the
+# outbox, so that they exist exactly when the change does.
+OutboxWriter = Callable[[AsyncSession, RequestEvent], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    outbox_writers: list[OutboxWriter] = field(default_factory=list)
+
+    async def record(self, session: AsyncSession, event: RequestEvent) -> None:
+        """Write what must travel with the event, in the same transaction."""
+        for writer in self.outbox_writers:
+            await writer(session, event)
+
+    async def announce(self, events: list[RequestEvent]) -> None:
+        """After commit: tell open pages. Failures are logged by the bus, never raised."""
+        for event in events:
+            await self.bus.publish(event)
