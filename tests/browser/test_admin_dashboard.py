@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.browser.conftest import sign_in
 from tests.conftest import run_async
-from tests.integration.oversight_fixture import build_history
+from tests.integration.oversight.oversight_fixture import build_history
 from tests.world import World
 
 

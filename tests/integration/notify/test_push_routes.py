@@ -22,11 +22,11 @@ from server.notify import push_keys, subscriptions
 from server.shared.errors import InvalidInput
 from tests.conftest import run_async
 from tests.http import people, post
-from tests.integration.test_push_delivery import push_settings
+from tests.integration.notify.test_push_delivery import push_settings
 from tests.push_service import FakeBrowser, b64d
 from tests.world import World
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def browser(name: str) -> FakeBrowser:

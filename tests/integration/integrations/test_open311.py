@@ -19,7 +19,7 @@ from server.app import create_app
 from server.db.models import ApiToken, Building, Category, Request, User
 from server.db.session import Database
 from tests.conftest import run_async
-from tests.integration.oversight_fixture import History, build_history
+from tests.integration.oversight.oversight_fixture import History, build_history
 from tests.world import World
 
 KEY = "demo-open311-key"

@@ -27,7 +27,7 @@ from server.shared.services import Services
 from tests.conftest import run_async
 from tests.world import World
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def call(world: World, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:

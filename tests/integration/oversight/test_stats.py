@@ -15,7 +15,7 @@ from server.oversight import figures as stats
 from server.oversight.figures import Figures, Period, Scope
 from server.shared.services import Services
 from tests.conftest import run_async
-from tests.integration.oversight_fixture import (
+from tests.integration.oversight.oversight_fixture import (
     NOW,
     PERIOD_END,
     PERIOD_START,

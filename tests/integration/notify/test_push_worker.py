@@ -21,7 +21,7 @@ from server.notify.worker import PushWorker
 from server.settings import Settings
 from tests.conftest import run_async
 from tests.http import people
-from tests.integration.test_push_delivery import act, file_request, push_settings, subscribe
+from tests.integration.notify.test_push_delivery import act, file_request, push_settings, subscribe
 from tests.push_service import PushService, push_service
 from tests.server_process import ROOT
 from tests.world import World

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from tests.conftest import run_async
 from tests.http import login
-from tests.integration.oversight_fixture import History, build_history
+from tests.integration.oversight.oversight_fixture import History, build_history
 from tests.world import World
 
 MARCH = "from=2026-03-01&to=2026-03-19"

@@ -11,7 +11,7 @@ from server.db.models import Request, utcnow
 from server.db.session import Database
 from tests.conftest import run_async
 from tests.http import people
-from tests.integration.test_push_delivery import (
+from tests.integration.notify.test_push_delivery import (
     file_request,
     number_of,
     push_settings,

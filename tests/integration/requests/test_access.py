@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.requests.workflow import Action
 from tests.http import login, people, post, version_of
-from tests.integration.test_journey import act, print_url_of, signed_order_photo
+from tests.integration.requests.test_journey import act, print_url_of, signed_order_photo
 from tests.world import World
 
 OUTSIDERS = [
