@@ -45,6 +45,8 @@ test: venv translations lint test-sqlite test-postgres test-browser
 
 lint: venv
 	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/ruff format --check server tests bench
+	$(VENV)/bin/mypy
 
 test-sqlite: venv
 	$(VENV)/bin/pytest -q -m "not browser"

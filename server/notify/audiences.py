@@ -31,8 +31,8 @@ from server.db.models import Building, Category, Request, TimelineEntry, User
 from server.i18n import gettext as _
 from server.i18n import short_time
 from server.requests import workflow
-from server.requests.commands import active_work_order, facts_of
 from server.requests.labels import role_label, state_explanation, state_label
+from server.requests.timeline import active_work_order, facts_of
 from server.requests.workflow import Action
 from server.shared.events import RequestEvent
 from server.shared.roles import Role

@@ -38,7 +38,7 @@ from server.db.models import (
 from server.i18n import gettext as _
 from server.integrations.tokens import TokenHolder
 from server.requests import workflow
-from server.requests.commands import facts_of
+from server.requests.timeline import facts_of
 from server.shared.errors import InvalidInput, NotFound
 from server.shared.events import RequestEvent
 from server.shared.services import Services

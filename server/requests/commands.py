@@ -34,9 +34,9 @@ from server.requests import media, workflow
 from server.requests.deadlines import DeadlineRule, due_at
 from server.requests.qr import QrCheck, check_work_order_photo
 from server.requests.routing import BuildingRoute, CategoryRoute, Handler, route
-from server.requests.workflow import Action, RequestFacts, State
+from server.requests.timeline import active_work_order, event_of, facts_of, is_rated, timeline_entry
+from server.requests.workflow import Action, State
 from server.shared.errors import Forbidden, InvalidInput, NotFound, StaleChange, TransitionRefused
-from server.shared.events import RequestEvent
 from server.shared.roles import HANDLING_KINDS, Actor, OrgKind, Role
 from server.shared.services import Services
 
@@ -67,52 +67,6 @@ class NewRequest:
 class Outcome:
     request: Request
     created: bool = True  # False when a repeated submission found the earlier result
-
-
-def facts_of(request: Request, work_order: WorkOrder | None, rated: bool = False) -> RequestFacts:
-    return RequestFacts(
-        state=State(request.state),
-        resident_id=request.resident_id,
-        organisation_id=request.organisation_id,
-        contractor_id=request.contractor_id,
-        worker_id=work_order.worker_id if work_order is not None else None,
-        rated=rated,
-    )
-
-
-def event_of(request: Request, entry: TimelineEntry | None) -> RequestEvent:
-    return RequestEvent(
-        request_id=request.id,
-        entry_id=entry.id if entry is not None else None,
-        organisation_id=request.organisation_id,
-        contractor_id=request.contractor_id,
-        resident_id=request.resident_id,
-    )
-
-
-def _entry(
-    request: Request,
-    actor: Actor,
-    kind: str,
-    *,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    text: str = "",
-    data: dict[str, object] | None = None,
-    at: datetime | None = None,
-) -> TimelineEntry:
-    return TimelineEntry(
-        request_id=request.id,
-        at=at or utcnow(),
-        kind=kind,
-        from_state=from_state,
-        to_state=to_state,
-        actor_id=actor.user_id,
-        actor_role=actor.role,
-        actor_organisation_id=actor.organisation_id,
-        text=text,
-        data=data or {},
-    )
 
 
 def _clean_text(value: str | None, limit: int) -> str:
@@ -253,7 +207,7 @@ async def _insert_request(
     session.add(request)
     await session.flush()
     request.number = f"{now.year}-{request.id:06d}"
-    entry = _entry(
+    entry = timeline_entry(
         request,
         actor,
         "file",
@@ -320,23 +274,6 @@ class ActionInput:
     completion_key: str | None = None
 
 
-async def active_work_order(session: AsyncSession, request_id: int) -> WorkOrder | None:
-    return (
-        await session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.request_id == request_id, WorkOrder.active.is_(True))
-            .order_by(WorkOrder.id.desc())
-            .limit(1)
-        )
-    ).first()
-
-
-async def _is_rated(session: AsyncSession, request_id: int) -> bool:
-    return (
-        await session.scalar(select(Rating.id).where(Rating.request_id == request_id))
-    ) is not None
-
-
 async def perform(
     svc: Services, actor: Actor, request_id: int, action: Action, data: ActionInput
 ) -> Outcome:
@@ -367,7 +304,7 @@ async def perform(
             if request is None:
                 raise NotFound(_("Заявка не найдена."))
             order = await active_work_order(session, request.id)
-            facts = facts_of(request, order, rated=await _is_rated(session, request.id))
+            facts = facts_of(request, order, rated=await is_rated(session, request.id))
             if not workflow.may_view(actor, facts) and not (
                 action is Action.ROUTE and actor.role is Role.CITY_ADMIN
             ):
@@ -504,7 +441,7 @@ async def _apply(
         entry_data = {"score": data.score}
 
     request.state = new_state
-    entry = _entry(
+    entry = timeline_entry(
         request,
         actor,
         action.value,
@@ -546,7 +483,7 @@ def _qr_entry(request: Request, check: QrCheck, at: datetime) -> TimelineEntry:
     data: dict[str, object] = {"status": check.status}
     if check.found:
         data["found"] = check.found[:500]
-    return _entry(request, system, kind, text=check.reason, data=data, at=at)
+    return timeline_entry(request, system, kind, text=check.reason, data=data, at=at)
 
 
 async def _contractor_for(

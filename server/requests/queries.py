@@ -25,8 +25,8 @@ from server.db.models import (
 )
 from server.i18n import gettext as _
 from server.requests import workflow
-from server.requests.commands import active_work_order, facts_of
 from server.requests.deadlines import is_overdue
+from server.requests.timeline import active_work_order, facts_of
 from server.requests.workflow import OPEN_WORK_STATES, Action, State
 from server.shared.errors import NotFound
 from server.shared.roles import HANDLING_KINDS, Actor, OrgKind, Role

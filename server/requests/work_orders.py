@@ -11,8 +11,9 @@ from sqlalchemy.orm import selectinload
 from server.db.models import Request, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import workflow
-from server.requests.commands import ActionInput, active_work_order, facts_of, perform
+from server.requests.commands import ActionInput, perform
 from server.requests.qr import job_url, qr_svg
+from server.requests.timeline import active_work_order, facts_of
 from server.requests.workflow import Action, State
 from server.shared.errors import NotFound
 from server.shared.roles import Actor, Role

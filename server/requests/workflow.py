@@ -42,10 +42,20 @@ class Action(StrEnum):
     RATE = "rate"
 
 
+# Named groups of states: everything outside this module asks these instead of listing states.
 FINAL_STATES = frozenset({State.CLOSED, State.DECLINED, State.CANCELLED})
-# States in which the work is still owed; a deadline passing here makes the request overdue.
-OPEN_WORK_STATES = frozenset({State.NEW, State.ASSIGNED, State.IN_PROGRESS, State.REWORK})
 OPEN_STATES = frozenset(State) - FINAL_STATES
+# The work is still owed; a deadline passing here makes the request overdue.
+OPEN_WORK_STATES = frozenset({State.NEW, State.ASSIGNED, State.IN_PROGRESS, State.REWORK})
+# A contractor holds the job and has not reported it done.
+CONTRACTOR_WORK_STATES = frozenset({State.ASSIGNED, State.IN_PROGRESS, State.REWORK})
+# The contractor reported the work done (whether or not checked and confirmed since).
+FIXED_STATES = frozenset({State.DONE, State.VERIFIED, State.CLOSED})
+# Waiting for an organisation to act on it: filed, or routed to one and not yet assigned.
+UNASSIGNED_STATES = frozenset({State.NEW})
+CLOSED_STATES = frozenset({State.CLOSED})
+DECLINED_STATES = frozenset({State.DECLINED})
+CANCELLED_STATES = frozenset({State.CANCELLED})
 
 # (from state, action) → to state.
 TRANSITIONS: dict[tuple[State, Action], State] = {

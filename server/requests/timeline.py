@@ -1,0 +1,77 @@
+"""What every change of a request is made of: the facts the rules read, its timeline entry,
+and the event announced after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import Rating, Request, TimelineEntry, WorkOrder, utcnow
+from server.requests.workflow import RequestFacts, State
+from server.shared.events import RequestEvent
+from server.shared.roles import Actor
+
+
+def facts_of(request: Request, work_order: WorkOrder | None, rated: bool = False) -> RequestFacts:
+    return RequestFacts(
+        state=State(request.state),
+        resident_id=request.resident_id,
+        organisation_id=request.organisation_id,
+        contractor_id=request.contractor_id,
+        worker_id=work_order.worker_id if work_order is not None else None,
+        rated=rated,
+    )
+
+
+def event_of(request: Request, entry: TimelineEntry | None) -> RequestEvent:
+    return RequestEvent(
+        request_id=request.id,
+        entry_id=entry.id if entry is not None else None,
+        organisation_id=request.organisation_id,
+        contractor_id=request.contractor_id,
+        resident_id=request.resident_id,
+    )
+
+
+def timeline_entry(
+    request: Request,
+    actor: Actor,
+    kind: str,
+    *,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    text: str = "",
+    data: dict[str, object] | None = None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    return TimelineEntry(
+        request_id=request.id,
+        at=at or utcnow(),
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        actor_organisation_id=actor.organisation_id,
+        text=text,
+        data=data or {},
+    )
+
+
+async def active_work_order(session: AsyncSession, request_id: int) -> WorkOrder | None:
+    return (
+        await session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.request_id == request_id, WorkOrder.active.is_(True))
+            .order_by(WorkOrder.id.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def is_rated(session: AsyncSession, request_id: int) -> bool:
+    return (
+        await session.scalar(select(Rating.id).where(Rating.request_id == request_id))
+    ) is not None

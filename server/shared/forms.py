@@ -1,0 +1,150 @@
+"""Typed forms: submitted fields parsed into a msgspec Struct before anything reads them.
+
+Each field's type says what it may hold (`Id`, `Text[200]` …); a value that does not fit becomes
+a Russian message under that field's name, raised together as one `InvalidInput`, so pages show
+every mistake beside its field and nothing out of range ever reaches the database.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
+
+import msgspec
+from litestar.datastructures import UploadFile
+
+from server.i18n import gettext as _
+from server.shared.errors import InvalidInput
+
+# The database's integer columns are 32-bit on PostgreSQL.
+DB_INT_MAX = 2**31 - 1
+# One photo or scan at most; the request body allows five of them and the rest of the form.
+UPLOAD_LIMIT_BYTES = 15 * 1024 * 1024
+MAX_UPLOADS = 5
+REQUEST_BODY_LIMIT_BYTES = (MAX_UPLOADS + 1) * UPLOAD_LIMIT_BYTES
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=DB_INT_MAX)]
+
+# Control characters other than tab and line breaks: never part of what a person types.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_id(raw: object) -> int | None:
+    """A database id from a path, query or form value; None for anything else."""
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 1 <= value <= DB_INT_MAX else None
+
+
+def clean_text(raw: object) -> str:
+    """Text as typed: Windows line ends folded, outer blanks dropped."""
+    return str(raw if raw is not None else "").replace("\r\n", "\n").strip()
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def _meta_of(tp: Any) -> tuple[Any, list[msgspec.Meta]]:
+    if typing.get_origin(tp) is Annotated:
+        base, *extras = typing.get_args(tp)
+        return base, [m for m in extras if isinstance(m, msgspec.Meta)]
+    return tp, []
+
+
+def _optional_base(tp: Any) -> tuple[Any, bool]:
+    args = typing.get_args(tp)
+    if args and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0], True
+    return tp, False
+
+
+def _message(base: Any, metas: list[msgspec.Meta]) -> str:
+    for meta in metas:
+        if meta.extra and "error" in meta.extra:
+            return str(meta.extra["error"])
+    limits = {k: getattr(m, k) for m in metas for k in ("ge", "le", "max_length") if getattr(m, k)}
+    if base is int:
+        if "ge" in limits and "le" in limits and limits["le"] < DB_INT_MAX:
+            return _("Введите целое число от %(lo)s до %(hi)s.", lo=limits["ge"], hi=limits["le"])
+        return _("Введите целое число.")
+    if base is float:
+        return _("Введите число.")
+    if base is bool:
+        return _("Выберите «да» или «нет».")
+    if "max_length" in limits:
+        return _("Не длиннее %(n)s знаков.", n=limits["max_length"])
+    return _("Неверное значение.")
+
+
+class Form(msgspec.Struct, kw_only=True):
+    """Subclass with typed fields; `parse` fills them from submitted form or query data.
+
+    Empty values take the field's default (usually None or ""), so use cases still decide what
+    is required and say so in their own words.
+    """
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Self:
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for info in msgspec.structs.fields(cls):
+            raw = data.get(info.encode_name)
+            if isinstance(raw, UploadFile):
+                continue
+            tp, optional = _optional_base(info.type)
+            base, metas = _meta_of(tp)
+            if base is str:
+                text = clean_text(raw)
+                if has_control_characters(text):
+                    errors[info.encode_name] = _("Текст содержит недопустимые символы.")
+                    continue
+                if text == "" and optional:
+                    continue
+                raw = text
+            elif raw is None or (isinstance(raw, str) and raw.strip() == ""):
+                continue
+            elif isinstance(raw, str):
+                raw = raw.strip()
+            try:
+                values[info.name] = msgspec.convert(raw, info.type, strict=False)
+            except msgspec.ValidationError:
+                errors[info.encode_name] = _message(base, metas)
+        if errors:
+            raise InvalidInput(**errors)
+        try:
+            return cls(**values)
+        except TypeError as exc:  # a required field is missing
+            missing = [f.encode_name for f in msgspec.structs.fields(cls) if f.name not in values]
+            raise InvalidInput(**dict.fromkeys(missing, _("Заполните это поле."))) from exc
+
+
+async def read_upload(value: object, field: str, limit: int = UPLOAD_LIMIT_BYTES) -> bytes | None:
+    """The bytes of one uploaded file, None when nothing was chosen, refused when too large."""
+    if not isinstance(value, UploadFile):
+        return None
+    data = await value.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(**{field: _("Файл больше %(mb)s МБ.", mb=limit // (1024 * 1024))})
+    if not data and value.filename:
+        raise InvalidInput(**{field: _("Файл пустой — выберите другой.")})
+    return data or None
+
+
+async def read_uploads(
+    values: list[object], field: str, limit: int = UPLOAD_LIMIT_BYTES
+) -> list[bytes]:
+    """Every file chosen for a multi-file field."""
+    found: list[bytes] = []
+    for value in values:
+        data = await read_upload(value, field, limit)
+        if data is not None:
+            found.append(data)
+    return found
