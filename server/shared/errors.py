@@ -2,59 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from server.i18n import gettext_lazy as _
 
 
 class DomainError(Exception):
     status_code = 400
     code = "error"
+    # Lazy: the message is put into words in the language of whoever reads it.
+    default_message: Any = _("Не удалось выполнить действие.")
 
     def __init__(self, message: str | None = None, **fields: str) -> None:
-        self.message = str(message) if message is not None else str(self.default_message())
+        self.message = str(message if message is not None else self.default_message)
         self.fields = fields  # field name → message, for forms
         super().__init__(self.message)
 
-    def default_message(self) -> str:
-        return str(_("Не удалось выполнить действие."))
-
 
 class NotFound(DomainError):
-    status_code = 404
-    code = "not_found"
-
-    def default_message(self) -> str:
-        return str(_("Не найдено."))
+    status_code, code, default_message = 404, "not_found", _("Не найдено.")
 
 
 class Forbidden(DomainError):
-    status_code = 403
-    code = "forbidden"
-
-    def default_message(self) -> str:
-        return str(_("Недостаточно прав для этого действия."))
+    status_code, code = 403, "forbidden"
+    default_message = _("Недостаточно прав для этого действия.")
 
 
 class StaleChange(DomainError):
     """Somebody changed the request since the page was shown."""
 
-    status_code = 409
-    code = "stale"
-
-    def default_message(self) -> str:
-        return str(_("Заявка уже изменена. Показано её текущее состояние."))
+    status_code, code = 409, "stale"
+    default_message = _("Заявка уже изменена. Показано её текущее состояние.")
 
 
 class InvalidInput(DomainError):
-    status_code = 422
-    code = "invalid"
-
-    def default_message(self) -> str:
-        return str(_("Проверьте введённые данные."))
+    status_code, code, default_message = 422, "invalid", _("Проверьте введённые данные.")
 
 
 class TransitionRefused(DomainError):
-    status_code = 409
-    code = "transition_refused"
-
-    def default_message(self) -> str:
-        return str(_("Это действие сейчас недоступно для заявки."))
+    status_code, code = 409, "transition_refused"
+    default_message = _("Это действие сейчас недоступно для заявки.")
