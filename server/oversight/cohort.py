@@ -1,12 +1,11 @@
-"""The queries behind the figures: the requests filed in a period, counted per cell.
+"""The queries behind the figures: the requests filed in a period (the cohort), per cell.
 
-One SQLAlchemy Core query per question, the same on PostgreSQL and SQLite, with every state
-condition taken from the named groups of the workflow. A cell is one (organisation, category)
-pair, and for the filings one step of the trend too; figures.py adds cells up.
+SQLAlchemy Core, the same statements on PostgreSQL and SQLite, every state condition taken
+from the named groups of the workflow. A cell is one organisation × category × step of the
+trend; figures.py adds cells up.
 
-The trend's steps are town days, weeks or months. Neither database knows the town's time zone
-in the same way, so the step of a moment is a CASE over the steps' first instants, worked out
-in Python (periods.py).
+SQLite knows no time zones, so the trend step of a moment is a CASE over the steps' first
+instants, which periods.py works out from the town's calendar.
 """
 
 from __future__ import annotations
