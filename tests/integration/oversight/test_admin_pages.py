@@ -172,9 +172,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(world: World) -> None:
         assert response.headers["location"].startswith("/login")
 
 
-def test_cached_figures_are_named_in_each_readers_language(
-    world: World, history: History
-) -> None:
+def test_cached_figures_are_named_in_each_readers_language(world: World, history: History) -> None:
     from server.db.models import Request
     from server.db.session import Database
     from tests.http import post
