@@ -4,7 +4,7 @@ Creates a dedicated PostgreSQL database, migrates it, fills it with N requests (
 default) spread over the last 400 days with their timelines and ratings, using a few
 INSERT … SELECT statements, then measures:
 
-- the stats service alone (`stats.dashboard` for the last 365 days), cold;
+- the figures alone (`oversight.figures.dashboard` for the last 365 days), cold;
 - the full /admin?period=365 page through the app, signed in as the city admin: cold (the
   figures cache off, every load computes the year), the first look with the cache on, and
   later looks as deployed (figures at most 30 s old, kept warm in the background);
@@ -244,18 +244,19 @@ def _timed(fn: Callable[[], Any], rounds: int) -> list[float]:
 async def _service_times(url: str, rounds: int) -> list[float]:
     from server.db.session import Database
     from server.live.bus import EventBus
-    from server.oversight import figures as stats
+    from server.oversight import figures
+    from server.oversight.periods import Period
     from server.shared.services import Services
 
     db = Database(url)
     svc = Services(settings=_settings(url), db=db, bus=EventBus())
     try:
-        period = stats.Period.last_days(365)
-        await stats.dashboard(svc, period)  # connect and warm the pool
+        period = Period.last_days(365)
+        await figures.dashboard(svc, period)  # connect and warm the pool
         times = []
         for _ in range(rounds):
             started = time.perf_counter()
-            board = await stats.dashboard(svc, period)
+            board = await figures.dashboard(svc, period)
             times.append(time.perf_counter() - started)
         assert board.total.filed > 0
         return times

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.oversight import figures as stats
-from server.oversight.figures import Dashboard, Period, Scope
+from server.oversight import figures
+from server.oversight.figures import Dashboard
+from server.oversight.periods import Period, Scope
 from server.shared.services import Services
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class FiguresCache:
 
     async def dashboard(self, period: Period, scope: Scope = Scope()) -> Dashboard:
         if self.fresh_for <= 0:
-            return await stats.dashboard(self.svc, period, scope)
+            return await figures.dashboard(self.svc, period, scope)
         key: Key = (period.start, period.end, scope)
         entry = self._fresh(key)
         if entry is not None:
@@ -81,7 +82,7 @@ class FiguresCache:
         return None
 
     async def _compute(self, key: Key, period: Period, scope: Scope) -> Entry:
-        board = await stats.dashboard(self.svc, period, scope)
+        board = await figures.dashboard(self.svc, period, scope)
         now = time.monotonic()
         entry = Entry(
             period, scope, board, now, self._entries[key].used if key in self._entries else now

@@ -27,16 +27,19 @@ from server.db.models import (
     utcnow,
 )
 from server.i18n import gettext as _
-from server.oversight import figures as stats
-from server.oversight.figures import Period, Scope
+from server.oversight.cohort import filed_in
+from server.oversight.figures import Dashboard, Row
+from server.oversight.formatting import row_name
+from server.oversight.periods import Period, Scope
 from server.requests.deadlines import TOWN_TZ, is_overdue
 from server.requests.labels import source_label, state_label
-from server.requests.workflow import State
+from server.requests.workflow import CLOSED_STATES, FIXED_STATES, Action, State
 from server.shared.services import Services
 
 # Timeline steps whose first (or last) moment gets a column.
-FIRST_STEPS = ("assign", "start", "decline", "cancel")
-LAST_STEPS = ("complete", "verify", "confirm")
+FIRST_STEPS = tuple(a.value for a in (Action.ASSIGN, Action.START, Action.DECLINE, Action.CANCEL))
+LAST_STEPS = tuple(a.value for a in (Action.COMPLETE, Action.VERIFY, Action.CONFIRM))
+REWORK_STEPS = (Action.RETURN.value, Action.DISPUTE.value)
 
 
 def columns() -> list[str]:
@@ -82,18 +85,18 @@ async def export_rows(
 ) -> list[list[Any]]:
     """One row per request filed in the period, oldest first; times are aware datetimes."""
     now = now or utcnow()
-    cohort = stats.cohort(period, scope)
+    cohort = filed_in(period, scope)
     # One row per request with the first (or last) time of each step and the rework counts.
     steps = (
         select(
             TimelineEntry.request_id.label("request_id"),
             *(_step(kind).label(kind) for kind in FIRST_STEPS),
             *(_step(kind, first=False).label(kind) for kind in LAST_STEPS),
-            func.count().filter(TimelineEntry.kind == "return").label("returns"),
-            func.count().filter(TimelineEntry.kind == "dispute").label("disputes"),
+            func.count().filter(TimelineEntry.kind == Action.RETURN).label("returns"),
+            func.count().filter(TimelineEntry.kind == Action.DISPUTE).label("disputes"),
         )
         .where(
-            TimelineEntry.kind.in_([*FIRST_STEPS, *LAST_STEPS, "return", "dispute"]),
+            TimelineEntry.kind.in_([*FIRST_STEPS, *LAST_STEPS, *REWORK_STEPS]),
             TimelineEntry.request_id.in_(select(Request.id).where(*cohort)),
         )
         .group_by(TimelineEntry.request_id)
@@ -163,8 +166,8 @@ async def export_rows(
         disputes,
     ) in found:
         state = State(state_value)
-        done = done_at if state in stats.WORK_DONE_STATES else None
-        closed = closed_at if state is State.CLOSED else None
+        done = done_at if state in FIXED_STATES else None
+        closed = closed_at if state in CLOSED_STATES else None
         rows.append(
             [
                 number,
@@ -230,7 +233,7 @@ def to_csv(rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: list[list[Any]], board: stats.Dashboard | None = None) -> bytes:
+def to_xlsx(rows: list[list[Any]], board: Dashboard | None = None) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Заявки"))
     bold = Font(bold=True)
@@ -259,7 +262,7 @@ def _header(sheet: Any, name: str, bold: Font) -> WriteOnlyCell:
     return cell
 
 
-def _figures_sheet(book: Workbook, board: stats.Dashboard, bold: Font) -> None:
+def _figures_sheet(book: Workbook, board: Dashboard, bold: Font) -> None:
     sheet = book.create_sheet(_("По организациям"))
     names = [
         _("Организация"),
@@ -281,11 +284,11 @@ def _figures_sheet(book: Workbook, board: stats.Dashboard, bold: Font) -> None:
         _("Средняя оценка"),
     ]
     sheet.append([_header(sheet, n, bold) for n in names])
-    for row in [*board.by_organisation, stats.Row(None, _("Всего"), board.total)]:
+    for row in [*board.by_organisation, Row(None, _("Всего"), board.total)]:
         f = row.figures
         sheet.append(
             [
-                row.name,
+                row_name(row.name),
                 f.filed,
                 f.closed,
                 f.declined,

@@ -1,23 +1,19 @@
-"""The administration's dashboard (read-only, city admin only), its exports and live counters.
-
-Starting the app also starts the deadline watch (services.deadline_watch): it belongs with
-oversight, and every process may run it safely.
-"""
+"""The administration's dashboard (read-only, city admin only), its exports and live counters."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response, get
-from litestar.params import Parameter
 from litestar.response import Template
 
-from server.oversight import charts, export
-from server.oversight import figures as stats
+from server.oversight import charts, counts, export
 from server.oversight.cache import FiguresCache
-from server.oversight.figures import Period, Scope
+from server.oversight.filters import FiguresQuery, query_of
+from server.oversight.formatting import template_helpers
+from server.oversight.periods import PERIOD_PRESETS, Period, Scope
 from server.requests import queries
 from server.shared.guards import roles
 from server.shared.rendering import render
@@ -26,23 +22,14 @@ from server.shared.services import Services
 
 admin_only = [roles(Role.CITY_ADMIN)]
 TEMPLATE = "admin/dashboard.html"
-
-Text = Annotated[str | None, Parameter(required=False)]
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(str(value).strip()) if value else None
-    except ValueError:
-        return None
+DEFAULT_DAYS = 30
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def choices(
-    period: str | None, first: str | None, last: str | None, org: str | None, cat: str | None
-) -> tuple[Period, Scope]:
-    """The period and scope picked on the page; anything unreadable falls back to defaults."""
-    chosen = stats.parse_period(period, first, last, default=30)
-    return chosen, Scope(organisation_id=_int(org), category_id=_int(cat))
+def choices(request: Request[Any, Any, Any]) -> tuple[Period, Scope]:
+    """The period and scope picked on the page."""
+    query = FiguresQuery.of(request.query_params)
+    return query.chosen_period(default=DEFAULT_DAYS), query.scope
 
 
 async def dashboard_context(
@@ -52,14 +39,13 @@ async def dashboard_context(
     period: Period,
     scope: Scope,
 ) -> dict[str, Any]:
-    svc = services
     # Independent reads, each on its own connection: the page waits for the slowest only.
-    board, (overdue_total, overdue), counts, organisations, categories = await asyncio.gather(
+    board, (overdue_total, overdue), live, organisations, categories = await asyncio.gather(
         figures.dashboard(period, scope),
-        stats.overdue_now(svc, scope, limit=50),
-        stats.live_counts(svc),
-        stats.handling_organisations(svc),
-        queries.categories(svc),
+        counts.overdue_now(services, scope, limit=50),
+        counts.live_counts(services),
+        counts.handling_organisations(services),
+        queries.categories(services),
     )
     ranking = charts.on_time_bars(board.ranking)
     return {
@@ -67,12 +53,12 @@ async def dashboard_context(
         "board": board,
         "period": period,
         "scope": scope,
-        "presets": stats.PERIOD_PRESETS,
+        "presets": PERIOD_PRESETS,
         "organisations": organisations,
         "categories": categories,
         "overdue": overdue,
         "overdue_total": overdue_total,
-        "counts": counts,
+        "counts": live,
         "trend_svg": charts.trend_chart(board.trend, period.bucket),
         "ranking_svg": charts.ranking_bars(ranking) if ranking else None,
         "export_query": query_of(period, scope),
@@ -80,50 +66,27 @@ async def dashboard_context(
         "category_link": lambda row: (
             "/admin?" + query_of(period, Scope(scope.organisation_id, row.id))
         ),
-        **stats.template_helpers(),
+        **template_helpers(),
     }
-
-
-def query_of(period: Period, scope: Scope) -> str:
-    """The query string that shows this period and scope again."""
-    if period.preset is not None:
-        parts = [f"period={period.preset}"]
-    else:
-        parts = [f"from={period.first_day.isoformat()}", f"to={period.last_day.isoformat()}"]
-    if scope.organisation_id is not None:
-        parts.append(f"org={scope.organisation_id}")
-    if scope.category_id is not None:
-        parts.append(f"category={scope.category_id}")
-    return "&".join(parts)
 
 
 @get("/admin", guards=admin_only, name="admin_dashboard", include_in_schema=False)
 async def dashboard(
-    request: Request[Any, Any, Any],
-    figures: FiguresCache,
-    services: Services,
-    period: Text = None,
-    first: Annotated[str | None, Parameter(query="from", required=False)] = None,
-    last: Annotated[str | None, Parameter(query="to", required=False)] = None,
-    org: Text = None,
-    category: Text = None,
+    request: Request[Any, Any, Any], figures: FiguresCache, services: Services
 ) -> Template:
-    chosen, scope = choices(period, first, last, org, category)
-    context = await dashboard_context(request, services, figures, chosen, scope)
+    period, scope = choices(request)
+    context = await dashboard_context(request, services, figures, period, scope)
     return render(request, TEMPLATE, context, block="dashboard")
 
 
 @get("/admin/counts", guards=admin_only, include_in_schema=False)
-async def counts(request: Request[Any, Any, Any], services: Services) -> Template:
+async def live_counts(request: Request[Any, Any, Any], services: Services) -> Template:
     """The live counters alone: what the page reloads when a live signal arrives."""
     return HTMXBlockTemplate(
         template_name=TEMPLATE,
         block_name="live_counts",
-        context={"counts": await stats.live_counts(services)},
+        context={"counts": await counts.live_counts(services)},
     )
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download(body: bytes, media_type: str, period: Period, extension: str) -> Response[bytes]:
@@ -140,36 +103,21 @@ def _download(body: bytes, media_type: str, period: Period, extension: str) -> R
 
 
 @get("/admin/export.csv", guards=admin_only, include_in_schema=False)
-async def export_csv(
-    request: Request[Any, Any, Any],
-    services: Services,
-    period: Text = None,
-    first: Annotated[str | None, Parameter(query="from", required=False)] = None,
-    last: Annotated[str | None, Parameter(query="to", required=False)] = None,
-    org: Text = None,
-    category: Text = None,
-) -> Response[bytes]:
-    chosen, scope = choices(period, first, last, org, category)
-    rows = await export.export_rows(services, chosen, scope)
-    return _download(export.to_csv(rows), "text/csv", chosen, "csv")
+async def export_csv(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
+    period, scope = choices(request)
+    rows = await export.export_rows(services, period, scope)
+    return _download(export.to_csv(rows), "text/csv", period, "csv")
 
 
 @get("/admin/export.xlsx", guards=admin_only, include_in_schema=False)
 async def export_xlsx(
-    request: Request[Any, Any, Any],
-    figures: FiguresCache,
-    services: Services,
-    period: Text = None,
-    first: Annotated[str | None, Parameter(query="from", required=False)] = None,
-    last: Annotated[str | None, Parameter(query="to", required=False)] = None,
-    org: Text = None,
-    category: Text = None,
+    request: Request[Any, Any, Any], figures: FiguresCache, services: Services
 ) -> Response[bytes]:
-    chosen, scope = choices(period, first, last, org, category)
-    svc = services
-    rows = await export.export_rows(svc, chosen, scope)
-    board = await figures.dashboard(chosen, scope)
-    return _download(export.to_xlsx(rows, board), XLSX, chosen, "xlsx")
+    period, scope = choices(request)
+    rows, board = await asyncio.gather(
+        export.export_rows(services, period, scope), figures.dashboard(period, scope)
+    )
+    return _download(export.to_xlsx(rows, board), XLSX, period, "xlsx")
 
 
-ROUTES = [dashboard, counts, export_csv, export_xlsx]
+ROUTES = [dashboard, live_counts, export_csv, export_xlsx]

@@ -170,3 +170,43 @@ def test_anonymous_visitor_is_sent_to_sign_in(world: World) -> None:
         response = client.get("/admin/export.csv", follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login")
+
+
+def test_cached_figures_are_named_in_each_readers_language(world: World, history: History) -> None:
+    from server.db.models import Request
+    from server.db.session import Database
+    from tests.http import post
+
+    async def file_for_triage() -> None:
+        db = Database(world.settings.database_url)
+        try:
+            async with db.begin() as session:
+                source = await session.get(Request, history.ids["R1"])
+                assert source is not None
+                session.add(
+                    Request(
+                        number="2026-900002",
+                        resident_id=source.resident_id,
+                        building_id=source.building_id,
+                        category_id=source.category_id,
+                        description="Не знаем, чья это крыша",
+                        source="web",
+                        state="new",
+                        organisation_id=None,
+                        due_at=source.due_at,
+                        created_at=source.created_at,
+                        updated_at=source.created_at,
+                    )
+                )
+        finally:
+            await db.dispose()
+
+    run_async(file_for_triage)
+    # One app, one figures cache: the second look reads the figures the first one computed.
+    with TestClient(create_app(world.settings)) as client:
+        login(client, "cityadmin")
+        assert "Ожидают разбора в администрации" in client.get(f"/admin?{MARCH}").text
+        post(client, "/language", {"lang": "en"})
+        english = client.get(f"/admin?{MARCH}").text
+        assert "Awaiting triage by the administration" in english
+        assert "Ожидают разбора в администрации" not in english

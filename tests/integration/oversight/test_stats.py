@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from server.oversight import counts
 from server.oversight import figures as stats
 from server.oversight.figures import Figures, Period, Scope
 from server.shared.services import Services
@@ -217,7 +218,7 @@ def test_overdue_list_holds_every_overdue_request_oldest_first(
         db = Database(world.settings.database_url)
         try:
             svc = Services(settings=world.settings, db=db, bus=EventBus())
-            return await stats.overdue_now(svc, now=NOW)
+            return await counts.overdue_now(svc, now=NOW)
         finally:
             await db.dispose()
 
