@@ -23,6 +23,7 @@ from server.requests import workflow
 from server.requests.commands import NewRequest, file_request
 from server.requests.deadlines import is_overdue
 from server.requests.labels import entry_label, state_label
+from server.requests.queries import REQUEST_DETAILS
 from server.requests.visibility import visible_to
 from server.requests.workflow import State
 from server.shared.errors import InvalidInput, NotFound
@@ -194,16 +195,6 @@ def _entry_out(e: TimelineEntry) -> TimelineEntryOut:
     )
 
 
-def _details() -> tuple[Any, ...]:
-    return (
-        selectinload(Request.building),
-        selectinload(Request.category),
-        selectinload(Request.organisation),
-        selectinload(Request.contractor),
-        selectinload(Request.resident),
-    )
-
-
 def _filters(filters: ApiFilters, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     state = (filters.state or "").strip()
@@ -243,7 +234,7 @@ async def list_requests(svc: Services, holder: TokenHolder, filters: ApiFilters)
         found = await session.scalars(
             select(Request)
             .where(*conditions)
-            .options(*_details())
+            .options(*REQUEST_DETAILS)
             .order_by(Request.id.desc())
             .offset((page - 1) * per_page)
             .limit(per_page)
@@ -261,7 +252,7 @@ async def read_request(svc: Services, holder: TokenHolder, request_id: int) -> R
             await session.scalars(
                 select(Request)
                 .where(Request.id == request_id, visible_to(holder.actor))
-                .options(*_details())
+                .options(*REQUEST_DETAILS)
             )
         ).first()
         if request is None:
@@ -340,7 +331,7 @@ async def file(svc: Services, holder: TokenHolder, data: NewRequestIn) -> tuple[
     async with svc.db.read() as session:
         request = (
             await session.scalars(
-                select(Request).where(Request.id == outcome.request.id).options(*_details())
+                select(Request).where(Request.id == outcome.request.id).options(*REQUEST_DETAILS)
             )
         ).one()
         return request_out(svc, request, utcnow()), outcome.created

@@ -65,14 +65,18 @@ class RequestPage:
         return self.timeline[-1].id if self.timeline else 0
 
 
+# What a page, a list row or the API shows of a request besides its own columns.
+REQUEST_DETAILS = (
+    selectinload(Request.building),
+    selectinload(Request.category),
+    selectinload(Request.organisation),
+    selectinload(Request.contractor),
+    selectinload(Request.resident),
+)
+
+
 def _with_details(query: Select[Request]) -> Select[Request]:
-    return query.options(
-        selectinload(Request.building),
-        selectinload(Request.category),
-        selectinload(Request.organisation),
-        selectinload(Request.contractor),
-        selectinload(Request.resident),
-    )
+    return query.options(*REQUEST_DETAILS)
 
 
 async def request_page(

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, get, post
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
+from server.i18n import gettext_lazy
 from server.requests import queries
 from server.requests.commands import NewRequest, file_request
 from server.shared.errors import InvalidInput
-from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, Form, Id, parse_id, read_uploads
+from server.shared.forms import (
+    DB_INT_MAX,
+    REQUEST_BODY_LIMIT_BYTES,
+    Form,
+    parse_id,
+    read_uploads,
+)
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import flash, redirect, render
 from server.shared.roles import Role
@@ -23,13 +31,18 @@ from server.shared.services import Services
 resident_only = [roles(Role.RESIDENT)]
 
 
+def _choice(message: object) -> msgspec.Meta:
+    # Chosen from a list on the page: a value that is no id means nothing was chosen there.
+    return msgspec.Meta(ge=1, le=DB_INT_MAX, extra={"error": message})
+
+
 class FilingForm(Form):
     """The filing form of a resident, or of the operator on a caller's behalf.
 
     What is required and how long text may be, the use case decides and says in its words."""
 
-    building_id: Id | None = None
-    category_id: Id | None = None
+    building_id: Annotated[int, _choice(gettext_lazy("Выберите адрес из списка."))] | None = None
+    category_id: Annotated[int, _choice(gettext_lazy("Выберите, что случилось."))] | None = None
     description: str = ""
     flat: str = ""
     idempotency_key: str | None = None
