@@ -17,10 +17,15 @@ from sqlalchemy import select
 
 from server.db.models import Request, WorkOrder, utcnow
 from server.db.session import Database
+from server.live.bus import EventBus
+from server.requests import queries
+from server.requests.field import worker_day
+from server.requests.queries import BoardFilters
 from server.requests.timeline import facts_of
 from server.requests.visibility import visible_to
 from server.requests.workflow import RequestFacts, State, may_view
 from server.shared.roles import SYSTEM_ACTOR, Actor, Role
+from server.shared.services import Services
 from tests.conftest import run_async
 from tests.world import USERS, World
 
@@ -157,3 +162,49 @@ def test_the_generated_town_gives_every_kind_of_viewer_something_to_see_and_to_m
         "taken from this worker",
         "withdrawn",
     }
+
+
+async def _lists(world: World) -> dict[str, set[int]]:
+    db = Database(world.settings.database_url)
+    svc = Services(settings=world.settings, db=db, bus=EventBus())
+    viewers = _viewers(world)
+    in_work = BoardFilters(state="open")
+    try:
+        return {
+            "contractor jobs": _ids(
+                await queries.contractor_jobs(svc, viewers["contractor"], in_work)
+            ),
+            "worker jobs": _ids(await queries.contractor_jobs(svc, viewers["worker"], in_work)),
+            "worker day": {j.request.id for j in (await worker_day(svc, viewers["worker"])).to_do},
+            "new on the board": _ids(
+                await queries.dispatcher_board(svc, viewers["dispatcher"], BoardFilters("new"))
+            ),
+        }
+    finally:
+        await db.dispose()
+
+
+def _ids(rows: list[queries.BoardRow]) -> set[int]:
+    return {row.request.id for row in rows}
+
+
+def test_the_lists_show_what_may_view_allows_in_the_states_they_are_for(
+    world: World, town: list[Generated]
+) -> None:
+    viewers = _viewers(world)
+
+    def allowed(viewer: str, states: set[State]) -> set[int]:
+        return {
+            g.request_id
+            for g in town
+            if g.facts.state in states and may_view(viewers[viewer], g.facts)
+        }
+
+    # «В работе»: work owed by the contractor, and work reported done until it is checked.
+    in_work = {State.ASSIGNED, State.IN_PROGRESS, State.REWORK, State.DONE}
+    owed = {State.ASSIGNED, State.IN_PROGRESS, State.REWORK}
+    lists = run_async(_lists, world)
+    assert lists["contractor jobs"] == allowed("contractor", in_work)
+    assert lists["worker jobs"] == allowed("worker", in_work)
+    assert lists["worker day"] == allowed("worker", owed)
+    assert lists["new on the board"] == allowed("dispatcher", {State.NEW})
