@@ -1,7 +1,7 @@
 """The JSON API's use cases: list and read requests with their timelines, file a request.
 
-A token sees what the staff role of its organisation sees (api_tokens.TokenHolder.actor): the
-list is narrowed in SQL, and every single read asks `workflow.may_view` as the pages do.
+A token sees what the staff role of its organisation sees (tokens.TokenHolder.actor), narrowed
+in SQL by `visibility.visible_to` as the pages are.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from server.requests import workflow
 from server.requests.commands import NewRequest, file_request
 from server.requests.deadlines import is_overdue
 from server.requests.labels import entry_label, state_label
-from server.requests.timeline import facts_of
+from server.requests.queries import REQUEST_DETAILS
+from server.requests.visibility import visible_to
 from server.requests.workflow import State
 from server.shared.errors import InvalidInput, NotFound
-from server.shared.roles import Role
 from server.shared.services import Services
 
 MAX_PER_PAGE = 200
@@ -195,26 +195,6 @@ def _entry_out(e: TimelineEntry) -> TimelineEntryOut:
     )
 
 
-def _details() -> tuple[Any, ...]:
-    return (
-        selectinload(Request.building),
-        selectinload(Request.category),
-        selectinload(Request.organisation),
-        selectinload(Request.contractor),
-        selectinload(Request.resident),
-    )
-
-
-def reach(holder: TokenHolder) -> list[ColumnElement[bool]]:
-    """The SQL form of what a token may see (the same reach as workflow.may_view)."""
-    actor = holder.actor
-    if actor.role is Role.DISPATCHER:
-        return [Request.organisation_id == actor.organisation_id]
-    if actor.role is Role.CONTRACTOR:
-        return [Request.contractor_id == actor.organisation_id]
-    return []
-
-
 def _filters(filters: ApiFilters, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     state = (filters.state or "").strip()
@@ -246,7 +226,7 @@ async def list_requests(svc: Services, holder: TokenHolder, filters: ApiFilters)
     now = utcnow()
     per_page = max(1, min(filters.per_page, MAX_PER_PAGE))
     page = max(1, filters.page)
-    conditions = [*reach(holder), *_filters(filters, now)]
+    conditions = [visible_to(holder.actor), *_filters(filters, now)]
     async with svc.db.read() as session:
         total = int(
             await session.scalar(select(func.count()).select_from(Request).where(*conditions)) or 0
@@ -254,7 +234,7 @@ async def list_requests(svc: Services, holder: TokenHolder, filters: ApiFilters)
         found = await session.scalars(
             select(Request)
             .where(*conditions)
-            .options(*_details())
+            .options(*REQUEST_DETAILS)
             .order_by(Request.id.desc())
             .offset((page - 1) * per_page)
             .limit(per_page)
@@ -270,10 +250,12 @@ async def read_request(svc: Services, holder: TokenHolder, request_id: int) -> R
     async with svc.db.read() as session:
         request = (
             await session.scalars(
-                select(Request).where(Request.id == request_id).options(*_details())
+                select(Request)
+                .where(Request.id == request_id, visible_to(holder.actor))
+                .options(*REQUEST_DETAILS)
             )
         ).first()
-        if request is None or not workflow.may_view(holder.actor, facts_of(request, None)):
+        if request is None:
             raise NotFound(_("Заявка не найдена."))
         entries = await session.scalars(
             select(TimelineEntry)
@@ -349,7 +331,7 @@ async def file(svc: Services, holder: TokenHolder, data: NewRequestIn) -> tuple[
     async with svc.db.read() as session:
         request = (
             await session.scalars(
-                select(Request).where(Request.id == outcome.request.id).options(*_details())
+                select(Request).where(Request.id == outcome.request.id).options(*REQUEST_DETAILS)
             )
         ).one()
         return request_out(svc, request, utcnow()), outcome.created

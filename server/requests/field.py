@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server.db.models import Attachment, Request, WorkOrder, utcnow
@@ -18,15 +18,12 @@ from server.i18n import gettext as _
 from server.requests import queries
 from server.requests.commands import ActionInput, perform
 from server.requests.deadlines import TOWN_TZ, is_overdue
-from server.requests.workflow import Action, State
+from server.requests.visibility import visible_to
+from server.requests.workflow import CONTRACTOR_WORK_STATES, FIXED_STATES, Action, State
 from server.shared.errors import InvalidInput, StaleChange, TransitionRefused
-from server.shared.roles import Actor, Role
+from server.shared.roles import Actor
 from server.shared.services import Services
 
-# Work still owed by the contractor: what a worker has to go and do.
-TO_DO = (State.ASSIGNED, State.IN_PROGRESS, State.REWORK)
-# Finished by the contractor; shown for the day so the worker sees the send arrived.
-FINISHED = (State.DONE, State.VERIFIED, State.CLOSED)
 SOON = timedelta(hours=2)
 MAX_KEY = 64
 
@@ -41,6 +38,11 @@ class FieldJob:
     @property
     def phone(self) -> str | None:
         return self.request.contact_phone or self.request.resident.phone
+
+    @property
+    def work_owed(self) -> bool:
+        """Still to go and do: the deadline and the resident's phone matter."""
+        return State(self.request.state) in CONTRACTOR_WORK_STATES
 
 
 @dataclass
@@ -64,28 +66,24 @@ def start_of_local_day(now: datetime) -> datetime:
 
 
 async def worker_day(svc: Services, actor: Actor) -> FieldDay:
-    """Open jobs of this worker (or of the whole contractor), overdue first, then by deadline."""
+    """Open jobs of this worker (or of the whole contractor), overdue first, then by deadline.
+
+    Finished jobs stay listed for the day, so the worker sees that the send arrived."""
     now = utcnow()
     query = (
         select(Request)
-        .join(WorkOrder, (WorkOrder.request_id == Request.id) & WorkOrder.active.is_(True))
-        .where(Request.contractor_id == actor.organisation_id)
+        .where(visible_to(actor))
         .options(
             selectinload(Request.building),
             selectinload(Request.category),
             selectinload(Request.resident),
         )
     )
-    if actor.role is Role.WORKER:
-        # The same reach as workflow.may_view: own jobs and those not yet given to anyone.
-        query = query.where(
-            or_(WorkOrder.worker_id == actor.user_id, WorkOrder.worker_id.is_(None))
-        )
-    open_query = query.where(Request.state.in_([s.value for s in TO_DO])).order_by(
+    open_query = query.where(Request.state.in_(CONTRACTOR_WORK_STATES)).order_by(
         Request.due_at, Request.id
     )
     done_query = query.where(
-        Request.state.in_([s.value for s in FINISHED]),
+        Request.state.in_(FIXED_STATES),
         Request.done_at >= start_of_local_day(now),
     ).order_by(Request.done_at.desc())
     async with svc.db.read() as session:
@@ -97,7 +95,8 @@ async def worker_day(svc: Services, actor: Actor) -> FieldDay:
 
     def job(request: Request) -> FieldJob:
         overdue = is_overdue(State(request.state), request.due_at, now)
-        soon = not overdue and request.state in TO_DO and request.due_at - now < SOON
+        owed = State(request.state) in CONTRACTOR_WORK_STATES
+        soon = not overdue and owed and request.due_at - now < SOON
         return FieldJob(request, orders.get(request.id), overdue, soon)
 
     to_do = [job(r) for r in open_requests]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -27,12 +27,24 @@ from server.i18n import gettext as _
 from server.requests import workflow
 from server.requests.deadlines import is_overdue
 from server.requests.timeline import active_work_order, facts_of
-from server.requests.workflow import OPEN_WORK_STATES, Action, State
+from server.requests.visibility import visible_to
+from server.requests.workflow import (
+    CONTRACTOR_WORK_STATES,
+    OPEN_STATES,
+    OPEN_WORK_STATES,
+    UNASSIGNED_STATES,
+    Action,
+    State,
+)
 from server.shared.errors import NotFound
-from server.shared.roles import HANDLING_KINDS, Actor, OrgKind, Role
+from server.shared.roles import HANDLING_KINDS, Actor, Role
 from server.shared.services import Services
 
 PAGE_SIZE = 50
+# Reported done and waiting for the dispatcher's check.
+AWAITING_CHECK_STATES = frozenset(s for s in State if workflow.is_possible(s, Action.VERIFY))
+# A contractor's «В работе»: the work owed, and work reported done until it is checked.
+JOBS_IN_WORK_STATES = CONTRACTOR_WORK_STATES | AWAITING_CHECK_STATES
 
 
 @dataclass
@@ -53,14 +65,18 @@ class RequestPage:
         return self.timeline[-1].id if self.timeline else 0
 
 
-def _with_details(query: Select[tuple[Request]]) -> Select[tuple[Request]]:
-    return query.options(
-        selectinload(Request.building),
-        selectinload(Request.category),
-        selectinload(Request.organisation),
-        selectinload(Request.contractor),
-        selectinload(Request.resident),
-    )
+# What a page, a list row or the API shows of a request besides its own columns.
+REQUEST_DETAILS = (
+    selectinload(Request.building),
+    selectinload(Request.category),
+    selectinload(Request.organisation),
+    selectinload(Request.contractor),
+    selectinload(Request.resident),
+)
+
+
+def _with_details(query: Select[Request]) -> Select[Request]:
+    return query.options(*REQUEST_DETAILS)
 
 
 async def request_page(
@@ -69,7 +85,9 @@ async def request_page(
     """One request as this person may see it. NotFound for anyone else."""
     async with svc.db.read() as session:
         request = (
-            await session.scalars(_with_details(select(Request).where(Request.id == request_id)))
+            await session.scalars(
+                _with_details(select(Request).where(Request.id == request_id, visible_to(actor)))
+            )
         ).first()
         if request is None:
             raise NotFound(_("Заявка не найдена."))
@@ -78,8 +96,6 @@ async def request_page(
             await session.scalars(select(Rating).where(Rating.request_id == request.id))
         ).first()
         facts = facts_of(request, order, rated=rating is not None)
-        if not workflow.may_view(actor, facts):
-            raise NotFound(_("Заявка не найдена."))
         timeline = list(
             await session.scalars(
                 select(TimelineEntry)
@@ -178,16 +194,12 @@ class BoardRow:
     work_order: WorkOrder | None = None
 
 
-def _apply_filters(
-    query: Select[tuple[Request]], filters: BoardFilters, now: datetime
-) -> Select[tuple[Request]]:
+def _apply_filters(query: Select[Request], filters: BoardFilters, now: datetime) -> Select[Request]:
     state = filters.state or "open"
     if state == "open":
-        query = query.where(Request.state.in_([s.value for s in workflow.OPEN_STATES]))
+        query = query.where(Request.state.in_(OPEN_STATES))
     elif state == "overdue":
-        query = query.where(
-            Request.state.in_([s.value for s in OPEN_WORK_STATES]), Request.due_at < now
-        )
+        query = query.where(Request.state.in_(OPEN_WORK_STATES), Request.due_at < now)
     elif state != "all":
         query = query.where(Request.state == state)
     if filters.category_id:
@@ -200,19 +212,12 @@ def _apply_filters(
     return query
 
 
-def _overdue_first(query: Select[tuple[Request]], now: datetime) -> Select[tuple[Request]]:
-    from sqlalchemy import case
-
-    overdue = case(
-        (Request.state.in_([s.value for s in OPEN_WORK_STATES]) & (Request.due_at < now), 0),
-        else_=1,
-    )
+def _overdue_first(query: Select[Request], now: datetime) -> Select[Request]:
+    overdue = case((Request.state.in_(OPEN_WORK_STATES) & (Request.due_at < now), 0), else_=1)
     return query.order_by(overdue, Request.due_at, Request.id.desc())
 
 
-async def _rows(
-    session: AsyncSession, query: Select[tuple[Request]], now: datetime
-) -> list[BoardRow]:
+async def _rows(session: AsyncSession, query: Select[Request], now: datetime) -> list[BoardRow]:
     requests = list(await session.scalars(_with_details(query).limit(PAGE_SIZE * 4)))
     orders: dict[int, WorkOrder] = {}
     if requests:
@@ -230,37 +235,19 @@ async def _rows(
 async def dispatcher_board(svc: Services, actor: Actor, filters: BoardFilters) -> list[BoardRow]:
     """The organisation's requests, overdue first, then by due time."""
     now = utcnow()
-    query = select(Request).where(Request.organisation_id == actor.organisation_id)
+    query = select(Request).where(visible_to(actor))
     query = _overdue_first(_apply_filters(query, filters, now), now)
     async with svc.db.read() as session:
         return await _rows(session, query, now)
 
 
-async def board_row(svc: Services, actor: Actor, request_id: int) -> BoardRow | None:
-    """One row of a board, if this person may see it (for live updates)."""
-    now = utcnow()
-    async with svc.db.read() as session:
-        rows = await _rows(session, select(Request).where(Request.id == request_id), now)
-        if not rows:
-            return None
-        row = rows[0]
-        facts = facts_of(row.request, row.work_order)
-        return row if workflow.may_view(actor, facts) else None
-
-
 async def contractor_jobs(svc: Services, actor: Actor, filters: BoardFilters) -> list[BoardRow]:
     """Work orders of a contractor (or of one worker), overdue first."""
     now = utcnow()
-    query = select(Request).where(Request.contractor_id == actor.organisation_id)
+    query = select(Request).where(visible_to(actor))
     if filters.state in (None, "open"):
-        query = query.where(
-            Request.state.in_([State.ASSIGNED, State.IN_PROGRESS, State.REWORK, State.DONE])
-        )
+        query = query.where(Request.state.in_(JOBS_IN_WORK_STATES))
         filters = BoardFilters(state="all", category_id=filters.category_id, query=filters.query)
-    if actor.role is Role.WORKER:
-        query = query.join(
-            WorkOrder, (WorkOrder.request_id == Request.id) & WorkOrder.active.is_(True)
-        ).where(or_(WorkOrder.worker_id == actor.user_id, WorkOrder.worker_id.is_(None)))
     query = _overdue_first(_apply_filters(query, filters, now), now)
     async with svc.db.read() as session:
         return await _rows(session, query, now)
@@ -268,7 +255,7 @@ async def contractor_jobs(svc: Services, actor: Actor, filters: BoardFilters) ->
 
 async def resident_requests(svc: Services, actor: Actor) -> list[BoardRow]:
     now = utcnow()
-    query = select(Request).where(Request.resident_id == actor.user_id).order_by(Request.id.desc())
+    query = select(Request).where(visible_to(actor)).order_by(Request.id.desc())
     async with svc.db.read() as session:
         return await _rows(session, query, now)
 
@@ -276,7 +263,10 @@ async def resident_requests(svc: Services, actor: Actor) -> list[BoardRow]:
 async def triage_queue(svc: Services) -> list[BoardRow]:
     now = utcnow()
     query = _overdue_first(
-        select(Request).where(Request.organisation_id.is_(None), Request.state == State.NEW), now
+        select(Request).where(
+            Request.organisation_id.is_(None), Request.state.in_(UNASSIGNED_STATES)
+        ),
+        now,
     )
     async with svc.db.read() as session:
         return await _rows(session, query, now)
@@ -289,27 +279,23 @@ class CallerLookup:
     rows: list[BoardRow]
 
 
-async def operator_lookup(svc: Services, text: str) -> CallerLookup:
+async def operator_lookup(svc: Services, actor: Actor, text: str) -> CallerLookup:
     """A caller by phone, or a request by its number."""
     now = utcnow()
     text = text.strip()
     phone = normalise_phone(text)
+    requests = select(Request).where(visible_to(actor)).order_by(Request.id.desc())
     async with svc.db.read() as session:
         if phone:
             resident = (await session.scalars(select(User).where(User.phone == phone))).first()
             if resident is None:
                 return CallerLookup(phone, None, [])
-            query = (
-                select(Request)
-                .where(Request.resident_id == resident.id)
-                .order_by(Request.id.desc())
-            )
+            query = requests.where(Request.resident_id == resident.id)
             return CallerLookup(phone, resident, await _rows(session, query, now))
         if text:
-            query = select(Request).where(Request.number.contains(text)).order_by(Request.id.desc())
+            query = requests.where(Request.number.contains(text))
             return CallerLookup(None, None, await _rows(session, query, now))
-        query = select(Request).order_by(Request.id.desc())
-        return CallerLookup(None, None, (await _rows(session, query, now))[:20])
+        return CallerLookup(None, None, (await _rows(session, requests, now))[:20])
 
 
 async def categories(svc: Services) -> list[Category]:
@@ -343,47 +329,35 @@ async def building(svc: Services, building_id: int) -> Building | None:
 
 async def job_by_token(svc: Services, actor: Actor, token: str) -> int:
     """The request behind a printed QR code, for a worker or dispatcher of its contractor."""
+    if actor.role not in {Role.CONTRACTOR, Role.WORKER}:
+        raise NotFound(_("Заказ-наряд не найден."))
     async with svc.db.read() as session:
-        order = (await session.scalars(select(WorkOrder).where(WorkOrder.token == token))).first()
+        order = (
+            await session.scalars(
+                select(WorkOrder)
+                .join(Request, Request.id == WorkOrder.request_id)
+                .where(WorkOrder.token == token, visible_to(actor))
+            )
+        ).first()
         if order is None:
             raise NotFound(_("Заказ-наряд не найден."))
-        request = await session.get(Request, order.request_id)
-        assert request is not None
-        current = await active_work_order(session, request.id)
-        if not workflow.may_view(actor, facts_of(request, current)) or actor.role not in (
-            Role.CONTRACTOR,
-            Role.WORKER,
-        ):
-            raise NotFound(_("Заказ-наряд не найден."))
+        current = await active_work_order(session, order.request_id)
         if current is None or current.id != order.id:
             raise NotFound(
                 _("Этот заказ-наряд больше не действует: заявку передали другому подрядчику.")
             )
-        return request.id
+        return order.request_id
 
 
 async def attachment_for(svc: Services, actor: Actor, filename: str) -> Attachment:
     async with svc.db.read() as session:
         attachment = (
-            await session.scalars(select(Attachment).where(Attachment.filename == filename))
+            await session.scalars(
+                select(Attachment)
+                .join(Request, Request.id == Attachment.request_id)
+                .where(Attachment.filename == filename, visible_to(actor))
+            )
         ).first()
         if attachment is None:
             raise NotFound()
-        request = await session.get(Request, attachment.request_id)
-        assert request is not None
-        order = await active_work_order(session, request.id)
-        if not workflow.may_view(actor, facts_of(request, order)):
-            raise NotFound()
         return attachment
-
-
-async def count_by_state(svc: Services, organisation_id: int | None = None) -> dict[str, int]:
-    query = select(Request.state, func.count()).group_by(Request.state)
-    if organisation_id is not None:
-        query = query.where(Request.organisation_id == organisation_id)
-    async with svc.db.read() as session:
-        return {state: n for state, n in (await session.execute(query)).all()}
-
-
-def org_kind(org: Organisation | None) -> OrgKind | None:
-    return OrgKind(org.kind) if org else None

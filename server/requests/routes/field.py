@@ -9,21 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
 from server.requests import field, queries
 from server.requests.labels import state_label
-from server.requests.workflow import Action
+from server.requests.workflow import FIXED_STATES, Action, State
 from server.shared.errors import DomainError, InvalidInput
+from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, Form, read_upload
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import flash, redirect, render, wants_json
 from server.shared.roles import Role
 from server.shared.services import Services
 
 field_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
-MAX_PHOTO = 16 * 1024 * 1024
+
+
+class CompletionForm(Form):
+    # Made on the phone for one send, so a retry of it is told from a new completion.
+    completion_key: str | None = None
 
 
 @get("/field", guards=field_staff, name="field")
@@ -43,6 +47,7 @@ async def _job_context(
         "req": page.request,
         "signed": signed[-1] if signed else None,
         "can_complete": Action.COMPLETE in page.actions,
+        "finished": State(page.request.state) in FIXED_STATES,
         "errors": {},
         **extra,
     }
@@ -59,7 +64,7 @@ async def field_job(
     "/field/jobs/{request_id:int}/complete",
     guards=field_staff,
     name="field_complete",
-    request_max_body_size=MAX_PHOTO + 1024 * 1024,
+    request_max_body_size=REQUEST_BODY_LIMIT_BYTES,
 )
 async def field_complete(
     request: Request[Any, Any, Any], services: Services, request_id: int
@@ -67,14 +72,9 @@ async def field_complete(
     as_json = wants_json(request)
     form = await request.form()
     try:
-        photo = await _read_photo(form.get("photo"))
-        done = await field.complete(
-            services,
-            current_actor(request),
-            request_id,
-            photo,
-            str(form.get("completion_key") or "") or None,
-        )
+        photo = await read_upload(form.get("photo"), "photo")
+        key = CompletionForm.parse(form).completion_key
+        done = await field.complete(services, current_actor(request), request_id, photo, key)
     except DomainError as exc:
         if as_json:
             return Response(
@@ -101,15 +101,6 @@ async def field_complete(
     if done.created:
         flash(request, _("Готово: выполнение отмечено."))
     return redirect(request, f"/field/jobs/{request_id}")
-
-
-async def _read_photo(value: Any) -> bytes | None:
-    if isinstance(value, UploadFile):
-        data = await value.read(MAX_PHOTO + 1)
-        if len(data) > MAX_PHOTO:
-            raise InvalidInput(photo=_("Фотография больше 15 МБ."))
-        return data or None
-    return None
 
 
 def _message(exc: DomainError) -> str:

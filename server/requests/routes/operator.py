@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 from server.i18n import gettext as _
 from server.requests import queries
 from server.requests.routes.resident import file_from_form, form_context
-from server.shared.guards import roles
+from server.shared.forms import REQUEST_BODY_LIMIT_BYTES
+from server.shared.guards import current_actor, roles
 from server.shared.rendering import render
 from server.shared.roles import Role
 from server.shared.services import Services
@@ -23,8 +24,7 @@ operator_only = [roles(Role.OPERATOR)]
 async def operator_home(
     request: Request[Any, Any, Any], services: Services, q: str = ""
 ) -> Template:
-    svc = services
-    lookup = await queries.operator_lookup(svc, q[:100])
+    lookup = await queries.operator_lookup(services, current_actor(request), q[:100])
     return render(
         request,
         "operator/index.html",
@@ -41,7 +41,7 @@ async def operator_new(
     return render(request, "operator/new.html", await form_context(request, services, form, {}, q))
 
 
-@post("/operator/new", guards=operator_only, request_max_body_size=80 * 1024 * 1024)
+@post("/operator/new", guards=operator_only, request_max_body_size=REQUEST_BODY_LIMIT_BYTES)
 async def operator_create(
     request: Request[Any, Any, Any], services: Services
 ) -> Template | Redirect | ClientRedirect:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
-from server.requests import media, queries
+from server.i18n import gettext_lazy
+from server.requests import queries
 from server.requests.commands import NewRequest, file_request
 from server.shared.errors import InvalidInput
+from server.shared.forms import (
+    DB_INT_MAX,
+    REQUEST_BODY_LIMIT_BYTES,
+    Form,
+    parse_id,
+    read_uploads,
+)
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import flash, redirect, render
 from server.shared.roles import Role
@@ -22,50 +31,58 @@ from server.shared.services import Services
 resident_only = [roles(Role.RESIDENT)]
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
+def _choice(message: object) -> msgspec.Meta:
+    # Chosen from a list on the page: a value that is no id means nothing was chosen there.
+    return msgspec.Meta(ge=1, le=DB_INT_MAX, extra={"error": message})
+
+
+class FilingForm(Form):
+    """The filing form of a resident, or of the operator on a caller's behalf.
+
+    What is required and how long text may be, the use case decides and says in its words."""
+
+    building_id: Annotated[int, _choice(gettext_lazy("Выберите адрес из списка."))] | None = None
+    category_id: Annotated[int, _choice(gettext_lazy("Выберите, что случилось."))] | None = None
+    description: str = ""
+    flat: str = ""
+    idempotency_key: str | None = None
+    caller_phone: str | None = None
+    caller_name: str = ""
+
+    def new_request(self, photos: list[bytes]) -> NewRequest:
+        return NewRequest(
+            building_id=self.building_id,
+            category_id=self.category_id,
+            description=self.description,
+            flat=self.flat,
+            idempotency_key=self.idempotency_key,
+            photos=photos,
+            caller_phone=self.caller_phone,
+            caller_name=self.caller_name,
+        )
 
 
 async def new_request_form(request: Request[Any, Any, Any]) -> NewRequest:
     form = await request.form()
-    photos: list[bytes] = []
-    for item in form.getall("photos", []):
-        if isinstance(item, UploadFile):
-            data = await item.read(media.MAX_BYTES + 1)
-            if data:
-                photos.append(data)
-    return NewRequest(
-        building_id=_int(form.get("building_id")),
-        category_id=_int(form.get("category_id")),
-        description=str(form.get("description") or ""),
-        flat=str(form.get("flat") or ""),
-        idempotency_key=str(form.get("idempotency_key") or "") or None,
-        photos=photos,
-        caller_phone=str(form.get("caller_phone") or "") or None,
-        caller_name=str(form.get("caller_name") or ""),
-    )
+    fields = FilingForm.parse(form)
+    return fields.new_request(await read_uploads(form.getall("photos", []), "photos"))
 
 
 async def form_context(
     request: Request[Any, Any, Any],
     services: Services,
-    form: dict[str, Any],
+    form: Mapping[str, Any],
     errors: dict[str, str],
     q: str = "",
 ) -> dict[str, Any]:
     svc = services
-    building = None
-    if _int(form.get("building_id")):
-        building = await queries.building(svc, _int(form.get("building_id")) or 0)
+    building_id = parse_id(form.get("building_id"))
     return {
         "user": request.scope["user"],
         "form": form,
         "errors": errors,
         "categories": await queries.categories(svc),
-        "building": building,
+        "building": await queries.building(svc, building_id) if building_id else None,
         "buildings": await queries.search_buildings(svc, q) if q else [],
         "q": q,
         "idempotency_key": form.get("idempotency_key") or uuid.uuid4().hex,
@@ -96,7 +113,7 @@ async def file_from_form(
     return redirect(request, f"/requests/{outcome.request.id}")
 
 
-@post("/requests/new", guards=resident_only, request_max_body_size=80 * 1024 * 1024)
+@post("/requests/new", guards=resident_only, request_max_body_size=REQUEST_BODY_LIMIT_BYTES)
 async def create_request(
     request: Request[Any, Any, Any], services: Services
 ) -> Template | Redirect | ClientRedirect:

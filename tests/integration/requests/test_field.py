@@ -328,3 +328,31 @@ def test_service_worker_can_load_the_offline_sync_and_its_queue(
     queue = client.get(imported.group(1))
     assert queue.status_code == 200
     assert "FieldQueue" in queue.text
+
+
+def test_a_finished_job_shows_neither_a_deadline_nor_a_call_link(
+    world: World, client: TestClient[Any]
+) -> None:
+    the_job = job(world)
+    login(client, "worker")
+    complete(client, the_job.request_id, signed_photo(world, the_job))
+    page = client.get("/field").text
+    done_part = page.split("Выполнено сегодня", 1)[1]
+    assert f'href="/field/jobs/{the_job.request_id}"' in done_part
+    assert "tel:" not in done_part and "Срок:" not in done_part
+    job_page = client.get(f"/field/jobs/{the_job.request_id}").text
+    assert 'id="field-result"' in job_page and 'id="complete-form"' not in job_page
+
+
+def test_a_photo_over_the_upload_limit_is_refused_and_the_job_stays_open(
+    world: World, client: TestClient[Any]
+) -> None:
+    from server.shared.forms import UPLOAD_LIMIT_BYTES
+
+    the_job = job(world)
+    login(client, "worker")
+    response = complete(client, the_job.request_id, b"\xff" * (UPLOAD_LIMIT_BYTES + 1))
+    assert response.status_code == 422
+    assert "больше 15 МБ" in response.json()["message"]
+    page = client.get(f"/field/jobs/{the_job.request_id}").text
+    assert 'id="complete-form"' in page and 'id="field-result"' not in page
