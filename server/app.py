@@ -257,6 +257,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             title="Заявка ЖКХ API",
             version="1.0.0",
             path="/schema",
+            use_handler_docstrings=True,
             # JSON and YAML only: the HTML viewers load their scripts from CDNs.
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
             components=Components(
