@@ -34,7 +34,7 @@ from server.db.session import Database
 from server.integrations import api_routes, open311_routes
 from server.live import routes as live_routes
 from server.live.bus import make_bus
-from server.live.channels import Hub
+from server.live.hub import Hub
 from server.live.render import Renderer
 from server.notify import routes as notify_routes
 from server.notify import webhooks
