@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -16,6 +17,17 @@ from server.shared.services import Services
 
 NEAREST_BUILDING_METRES = 150
 Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the client says the problem is, as given (Open311 field names)."""
+
+    lat: str = ""
+    long: str = ""
+    address_string: str = ""
+    address_id: str = ""
+
 
 _HOUSE = re.compile(r"^(?:д\.?|дом)?(\d+[а-яa-z]?(?:/\d+[а-яa-z]?)?(?:к\d+)?)$")
 _DROP = {"г", "город", "гор", "россия", "рф", "республика", "татарстан", "рт", "д", "дом"}
@@ -131,16 +143,14 @@ async def _by_point(svc: Services, point: Point, lat: str, long: str) -> Buildin
     return building
 
 
-async def locate(
-    svc: Services, *, lat: str, long: str, address: str, address_id: str
-) -> tuple[Building, Point | None]:
+async def locate(svc: Services, place: Place) -> tuple[Building, Point | None]:
     """The building and the point given; address_id wins over the address, which wins over
     the point (which is then only recorded)."""
-    point = parse_point(lat, long)
-    if address_id:
-        return await _by_address_id(svc, address_id), point
-    if address:
-        return await _by_address(svc, address), point
+    point = parse_point(place.lat, place.long)
+    if place.address_id:
+        return await _by_address_id(svc, place.address_id), point
+    if place.address_string:
+        return await _by_address(svc, place.address_string), point
     if point is not None:
-        return await _by_point(svc, point, lat, long), point
+        return await _by_point(svc, point, place.lat, place.long), point
     raise bad_request(_("Укажите место: lat и long, address_string или address_id."))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts.people import find_or_create_caller, normalise_phone
 from server.db.models import Request, User
 from server.i18n import gettext as _
-from server.integrations.open311.addresses import locate
+from server.integrations.open311.addresses import Place, locate
 from server.integrations.open311.errors import bad_request
 from server.integrations.open311.mapping import FLAT_ATTRIBUTE
 from server.integrations.open311.reading import get_request, service
@@ -21,34 +22,44 @@ from server.shared.errors import InvalidInput
 from server.shared.roles import Role
 from server.shared.services import Services
 
-FIELDS = (
-    "service_code lat long address_string address_id description phone first_name last_name email"
-).split()
 _ATTRIBUTE = re.compile(r"attribute\[([^\]]+)\](?:\[\])?")
 
 
-@dataclass
-class Submission:
-    service_code: str = ""
-    lat: str = ""
-    long: str = ""
-    address_string: str = ""
-    address_id: str = ""
-    description: str = ""
+@dataclass(frozen=True)
+class Caller:
+    """Who reports, if the client says (Open311 field names)."""
+
     phone: str = ""
     first_name: str = ""
     last_name: str = ""
     email: str = ""
-    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    service_code: str
+    description: str
+    place: Place
+    caller: Caller
+    attributes: dict[str, str]
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> Submission:
+        def given(kind: type[Any]) -> dict[str, str]:
+            return {f.name: str(form.get(f.name) or "").strip() for f in fields(kind)}
+
         attributes = {
             match.group(1): value
             for key, value in form.items()
             if (match := _ATTRIBUTE.fullmatch(key))
         }
-        return cls(**{n: str(form.get(n) or "").strip() for n in FIELDS}, attributes=attributes)
+        return cls(
+            service_code=str(form.get("service_code") or "").strip(),
+            description=str(form.get("description") or "").strip(),
+            place=Place(**given(Place)),
+            caller=Caller(**given(Caller)),
+            attributes=attributes,
+        )
 
 
 async def _caller(svc: Services, phone: str, name: str) -> int:
@@ -88,9 +99,10 @@ async def _anonymous_resident(svc: Services, holder: TokenHolder) -> int:
 
 
 async def _resident(svc: Services, holder: TokenHolder, sub: Submission) -> int:
-    if sub.phone:
-        name = " ".join(f"{sub.first_name} {sub.last_name}".split())[:200]
-        return await _caller(svc, sub.phone, name)
+    caller = sub.caller
+    if caller.phone:
+        name = " ".join(f"{caller.first_name} {caller.last_name}".split())[:200]
+        return await _caller(svc, caller.phone, name)
     return await _anonymous_resident(svc, holder)
 
 
@@ -107,9 +119,7 @@ async def submit(svc: Services, holder: TokenHolder, sub: Submission) -> Request
     if not sub.service_code:
         raise bad_request(_("Не указан service_code."))
     category = await service(svc, sub.service_code)
-    building, point = await locate(
-        svc, lat=sub.lat, long=sub.long, address=sub.address_string, address_id=sub.address_id
-    )
+    building, point = await locate(svc, sub.place)
     resident_id = await _resident(svc, holder, sub)
     try:
         outcome = await file_request(

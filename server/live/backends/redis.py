@@ -8,12 +8,7 @@ from typing import Any
 
 from broadcaster import Event
 
-from server.live.backends.supervised import (
-    LISTEN_NAME,
-    PUBLISH_NAME,
-    Backoff,
-    SupervisedBackend,
-)
+from server.live.backends.supervised import LISTEN_NAME, PUBLISH_NAME, Backoff, SupervisedBackend
 
 
 class RedisBackend(SupervisedBackend):
