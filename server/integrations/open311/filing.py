@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,27 +25,20 @@ _ATTRIBUTE = re.compile(r"attribute\[([^\]]+)\](?:\[\])?")
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who reports, if the client says (Open311 field names)."""
-
-    phone: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-
-
-@dataclass(frozen=True)
 class Submission:
+    """POST requests.{fmt} as given: what, where, and who (phone and name, both optional)."""
+
     service_code: str
     description: str
     place: Place
-    caller: Caller
-    attributes: dict[str, str]
+    phone: str = ""
+    name: str = ""  # first_name and last_name
+    flat: str = ""  # attribute[flat]
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> Submission:
-        def given(kind: type[Any]) -> dict[str, str]:
-            return {f.name: str(form.get(f.name) or "").strip() for f in fields(kind)}
+        def given(name: str) -> str:
+            return str(form.get(name) or "").strip()
 
         attributes = {
             match.group(1): value
@@ -54,11 +46,12 @@ class Submission:
             if (match := _ATTRIBUTE.fullmatch(key))
         }
         return cls(
-            service_code=str(form.get("service_code") or "").strip(),
-            description=str(form.get("description") or "").strip(),
-            place=Place(**given(Place)),
-            caller=Caller(**given(Caller)),
-            attributes=attributes,
+            service_code=given("service_code"),
+            description=given("description"),
+            place=Place(**{f.name: given(f.name) for f in fields(Place)}),
+            phone=given("phone"),
+            name=" ".join(f"{given('first_name')} {given('last_name')}".split())[:200],
+            flat=attributes.get(FLAT_ATTRIBUTE, "").strip()[:20],
         )
 
 
@@ -99,10 +92,8 @@ async def _anonymous_resident(svc: Services, holder: TokenHolder) -> int:
 
 
 async def _resident(svc: Services, holder: TokenHolder, sub: Submission) -> int:
-    caller = sub.caller
-    if caller.phone:
-        name = " ".join(f"{caller.first_name} {caller.last_name}".split())[:200]
-        return await _caller(svc, caller.phone, name)
+    if sub.phone:
+        return await _caller(svc, sub.phone, sub.name)
     return await _anonymous_resident(svc, holder)
 
 
@@ -129,7 +120,7 @@ async def submit(svc: Services, holder: TokenHolder, sub: Submission) -> Request
                 building_id=building.id,
                 category_id=category.id,
                 description=_description(sub, category.name),
-                flat=sub.attributes.get(FLAT_ATTRIBUTE, "").strip()[:20],
+                flat=sub.flat,
                 resident_id=resident_id,
                 source="open311",
                 latitude=point[0] if point else None,
