@@ -34,7 +34,7 @@ from server.db.session import Database
 from server.integrations import api_routes, open311_routes
 from server.live import routes as live_routes
 from server.live.bus import make_bus
-from server.live.channels import Hub
+from server.live.hub import Hub
 from server.live.render import Renderer
 from server.notify import routes as notify_routes
 from server.notify import webhooks
@@ -257,6 +257,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             title="Заявка ЖКХ API",
             version="1.0.0",
             path="/schema",
+            use_handler_docstrings=True,
             # JSON and YAML only: the HTML viewers load their scripts from CDNs.
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
             components=Components(

@@ -25,7 +25,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from server.demo.town import load_demo
+    from server.demo.loading import load_demo
 
     settings = Settings.from_env()
     loaded = asyncio.run(load_demo(settings))
@@ -39,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.migrate:
         _migrate(settings)
     if settings.demo:
-        from server.demo.town import DEMO_LOGINS, load_demo
+        from server.demo.loading import DEMO_LOGINS, load_demo
 
         asyncio.run(load_demo(settings))
         print("Демо-режим. Входы (пароль у всех: demo): " + ", ".join(DEMO_LOGINS))

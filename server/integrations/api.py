@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from server.accounts.people import find_or_create_caller, normalise_phone
 from server.db.models import Category, Request, TimelineEntry, utcnow
 from server.i18n import gettext as _
-from server.integrations import open311
+from server.integrations.open311.addresses import match_address
 from server.integrations.tokens import TokenHolder
 from server.requests import workflow
 from server.requests.commands import NewRequest, file_request
@@ -296,7 +296,7 @@ async def file(svc: Services, holder: TokenHolder, data: NewRequestIn) -> tuple[
         errors["category"] = _("Такой категории нет: см. GET /api/v1/categories.")
     building_id = data.building_id
     if building_id is None and data.address:
-        building = await open311.match_address(svc, data.address)
+        building = await match_address(svc, data.address)
         if building is None:
             errors["address"] = _("Адрес не найден в реестре домов: укажите улицу и номер дома.")
         else:

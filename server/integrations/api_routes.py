@@ -28,7 +28,7 @@ from server.notify import webhooks
 from server.notify.webhooks import WebhookIn, WebhookOut
 from server.shared.services import Services
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
 
 async def token_holder(request: Request[Any, Any, Any], services: Services) -> TokenHolder:
@@ -50,15 +50,8 @@ def unauthorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -
     )
 
 
-@get(
-    "/requests",
-    summary="List requests",
-    description="Requests the token may see, newest first, a page at a time. Filters: "
-    "state (a state, «open» or «overdue»), category (code), organisation_id, "
-    "filed_from / filed_to / updated_since (ISO 8601).",
-)
+@get("/requests", summary="List requests")
 async def list_requests(
-    request: Request[Any, Any, Any],
     services: Services,
     holder: TokenHolder,
     state_filter: Annotated[
@@ -72,87 +65,61 @@ async def list_requests(
     page: Annotated[int, Parameter(ge=1)] = 1,
     per_page: Annotated[int, Parameter(ge=1, le=integrations.MAX_PER_PAGE)] = 50,
 ) -> RequestPageOut:
+    """Requests the token may see, newest first, a page at a time. Filters: state (a state,
+    «open» or «overdue»), category (code), organisation_id, filed_from / filed_to /
+    updated_since (ISO 8601)."""
     filters = ApiFilters(
-        state=state_filter,
-        category=category,
-        organisation_id=organisation_id,
-        filed_from=filed_from,
-        filed_to=filed_to,
-        updated_since=updated_since,
-        page=page,
-        per_page=per_page,
-    )
+        state=state_filter, category=category, organisation_id=organisation_id,
+        filed_from=filed_from, filed_to=filed_to, updated_since=updated_since,
+        page=page, per_page=per_page,
+    )  # fmt: skip
     return await integrations.list_requests(services, holder, filters)
 
 
-@get(
-    "/requests/{request_id:int}",
-    summary="Read a request with its timeline",
-    description="The request and every entry of its timeline (who acted is named by role and "
-    "organisation). 404 for a request the token may not see.",
-)
-async def read_request(
-    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, request_id: int
-) -> RequestOut:
+@get("/requests/{request_id:int}", summary="Read a request with its timeline")
+async def read_request(services: Services, holder: TokenHolder, request_id: int) -> RequestOut:
+    """The request and every entry of its timeline (who acted is named by role and
+    organisation). 404 for a request the token may not see."""
     return await integrations.read_request(services, holder, request_id)
 
 
-@post(
-    "/requests",
-    summary="File a request",
-    description="Files a request on a caller's behalf: the resident is found by phone or "
-    "created. The request is routed like any other. Send the same idempotency_key (or the "
-    "Idempotency-Key header) again to get the same request back with 200 instead of 201.",
-)
+@post("/requests", summary="File a request")
 async def file_request(
     request: Request[Any, Any, Any], services: Services, holder: TokenHolder, data: NewRequestIn
 ) -> Response[RequestOut]:
+    """Files a request on a caller's behalf: the resident is found by phone or created. The
+    request is routed like any other. Send the same idempotency_key (or the Idempotency-Key
+    header) again to get the same request back with 200 instead of 201."""
     if not data.idempotency_key and request.headers.get("idempotency-key"):
         data.idempotency_key = request.headers["idempotency-key"][:200]
     out, created = await integrations.file(services, holder, data)
     return Response(out, status_code=201 if created else 200)
 
 
-@get("/categories", summary="List categories", description="Codes to file requests with.")
-async def list_categories(
-    request: Request[Any, Any, Any], services: Services, holder: TokenHolder
-) -> list[CategoryOut]:
+@get("/categories", summary="List categories")
+async def list_categories(services: Services, holder: TokenHolder) -> list[CategoryOut]:
+    """Codes to file requests with."""
     return await integrations.categories(services)
 
 
-@get(
-    "/webhooks",
-    summary="List this token's webhooks",
-    description="Subscriptions made with this token.",
-)
-async def list_webhooks(
-    request: Request[Any, Any, Any], services: Services, holder: TokenHolder
-) -> list[WebhookOut]:
+@get("/webhooks", summary="List this token's webhooks")
+async def list_webhooks(services: Services, holder: TokenHolder) -> list[WebhookOut]:
+    """Subscriptions made with this token."""
     return await webhooks.list_webhooks(services, holder)
 
 
-@post(
-    "/webhooks",
-    summary="Subscribe to changes",
-    description="Every change of a request the token may see is POSTed to the URL as JSON "
-    "(event, request_id, number, state, version, entry_id, entry_kind, occurred_at), signed "
-    "with `X-Zayavka-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`. The "
-    "secret is shown only in this answer. Failed deliveries are retried with backoff.",
-)
-async def subscribe(
-    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, data: WebhookIn
-) -> WebhookOut:
+@post("/webhooks", summary="Subscribe to changes")
+async def subscribe(services: Services, holder: TokenHolder, data: WebhookIn) -> WebhookOut:
+    """Every change of a request the token may see is POSTed to the URL as JSON (event,
+    request_id, number, state, version, entry_id, entry_kind, occurred_at), signed with
+    `X-Zayavka-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`. The secret is
+    shown only in this answer. Failed deliveries are retried with backoff."""
     return await webhooks.subscribe(services, holder, data)
 
 
-@delete(
-    "/webhooks/{webhook_id:int}",
-    summary="Unsubscribe",
-    description="Stop deliveries to this webhook.",
-)
-async def unsubscribe(
-    request: Request[Any, Any, Any], services: Services, holder: TokenHolder, webhook_id: int
-) -> None:
+@delete("/webhooks/{webhook_id:int}", summary="Unsubscribe")
+async def unsubscribe(services: Services, holder: TokenHolder, webhook_id: int) -> None:
+    """Stop deliveries to this webhook."""
     await webhooks.unsubscribe(services, holder, webhook_id)
 
 

@@ -7,34 +7,35 @@ each handler takes that segment whole and splits it. Errors raised anywhere belo
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException
 
+from server.db.models import Request as RequestRow
 from server.db.models import utcnow
-from server.integrations import open311
-from server.integrations.open311 import Open311Error, Submission, not_found
+from server.integrations.open311 import mapping, reading
+from server.integrations.open311.errors import (
+    Open311Error,
+    bad_request,
+    format_missing_text,
+    invalid_key_text,
+    missing_key_text,
+    not_found,
+    not_found_text,
+    request_not_found_text,
+)
+from server.integrations.open311.filing import Submission, submit
+from server.integrations.open311.formats import MEDIA, Item, body, error_body, split_format
+from server.integrations.open311.query import parse_query
 from server.integrations.tokens import TokenHolder, authenticate
 from server.shared.services import Services
-
-# Litestar adds «; charset=utf-8» to text/* types itself.
-MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml"}
 
 
 def _format_of(request: Request[Any, Any, Any]) -> str:
     last = request.url.path.rstrip("/").rsplit("/", 1)[-1].lower()
     return "json" if last.endswith(".json") else "xml"
-
-
-def _answer(fmt: str, value: Any, root: str, status_code: int = 200) -> Response[bytes]:
-    body = (
-        json.dumps(value, ensure_ascii=False).encode()
-        if fmt == "json"
-        else open311.to_xml(root, value)
-    )
-    return Response(body, status_code=status_code, media_type=MEDIA[fmt])
 
 
 def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -47,22 +48,64 @@ def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
         error = Open311Error(400 if exc.status_code < 500 else exc.status_code, str(exc.detail))
     else:
         raise exc
-    return Response(open311.error_body(error, fmt), status_code=error.status, media_type=MEDIA[fmt])
+    return Response(error_body(error, fmt), status_code=error.status, media_type=MEDIA[fmt])
 
 
-def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
+def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if isinstance(v, str)}
 
 
-async def _key_holder(services: Services, key: str | None) -> TokenHolder | None:
-    return await authenticate(services.db, key, "open311") if key else None
+def _discovery(services: Services, fmt: str) -> Response[bytes]:
+    return Call(services, "discovery", fmt, {}).answer(
+        mapping.discovery(services.settings), "discovery"
+    )
+
+
+@dataclass
+class Call:
+    """One Open311 call: the resource named, the format asked for, the arguments given."""
+
+    services: Services
+    stem: str
+    fmt: str
+    params: dict[str, str]
+
+    @classmethod
+    def of(
+        cls,
+        request: Request[Any, Any, Any],
+        services: Services,
+        name: str,
+        params: dict[str, str] | None = None,
+    ) -> Call:
+        """Split the format off and check the jurisdiction, as every resource does."""
+        stem, fmt = split_format(name)
+        params = _query(request) if params is None else params
+        mapping.check_jurisdiction(services.settings, params.get("jurisdiction_id"))
+        return cls(services, stem, fmt, params)
+
+    def answer(self, value: list[Item] | Item, root: str, status: int = 200) -> Response[bytes]:
+        return Response(body(self.fmt, value, root), status_code=status, media_type=MEDIA[self.fmt])
+
+    async def key_holder(self, key: str | None) -> TokenHolder | None:
+        return await authenticate(self.services.db, key, "open311") if key else None
+
+    async def requests(self, found: list[RequestRow]) -> Response[bytes]:
+        """Service requests; their descriptions only for the holder of a valid api_key."""
+        holder = await self.key_holder(self.params.get("api_key"))
+        items = mapping.request_items(
+            found,
+            now=utcnow(),
+            town=self.services.settings.town_name,
+            with_description=holder is not None,
+        )
+        return self.answer(items, "service_requests")
 
 
 @get(["/discovery.json", "/discovery.xml"], summary="Open311: service discovery")
 async def discovery(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
     """The service discovery file, also at /open311/v2/discovery.{fmt}."""
-    fmt = _format_of(request)
-    return _answer(fmt, open311.discovery(services), "discovery")
+    return _discovery(services, _format_of(request))
 
 
 @get("/v2/{name:str}", summary="Open311: discovery, services, requests")
@@ -76,22 +119,17 @@ async def resource(
     days by default) and status (open, closed). Descriptions are returned only with a valid
     api_key.
     """
-    svc = services
-    stem, fmt = open311.split_format(name)
-    params = _params(request)
+    stem, fmt = split_format(name)
     if stem == "discovery":
-        return _answer(fmt, open311.discovery(svc), "discovery")
-    open311.check_jurisdiction(svc, params.get("jurisdiction_id"))
+        return _discovery(services, fmt)
+    call = Call.of(request, services, name)
     if stem == "services":
-        items = [open311.service_item(c) for c in await open311.services(svc)]
-        return _answer(fmt, items, "services")
+        categories = await reading.services(services)
+        return call.answer([mapping.service_item(c) for c in categories], "services")
     if stem == "requests":
-        query = open311.parse_query(params, utcnow())
-        found = await open311.find_requests(svc, query)
-        holder = await _key_holder(services, params.get("api_key"))
-        items = open311.items(found, svc, with_description=holder is not None)
-        return _answer(fmt, items, "service_requests")
-    raise not_found(open311.not_found_text())
+        query = parse_query(call.params, utcnow())
+        return await call.requests(await reading.find_requests(services, query))
+    raise not_found(not_found_text())
 
 
 @post("/v2/{name:str}", status_code=201, summary="Open311: file a service request")
@@ -99,21 +137,19 @@ async def create(request: Request[Any, Any, Any], services: Services, name: str)
     """POST requests.{fmt} with api_key, service_code and a location (lat & long,
     address_string or address_id); optional description, phone, first_name, last_name and
     attribute[flat]."""
-    svc = services
-    stem, fmt = open311.split_format(name)
+    stem, _fmt = split_format(name)
     if stem != "requests":
-        raise not_found(open311.not_found_text())
+        raise not_found(not_found_text())
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    form = {**_params(request), **form}
-    open311.check_jurisdiction(svc, form.get("jurisdiction_id"))
-    key = form.get("api_key")
+    call = Call.of(request, services, name, {**_query(request), **form})
+    key = call.params.get("api_key")
     if not key:
-        raise Open311Error(403, open311.missing_key_text())
-    holder = await _key_holder(services, key)
+        raise Open311Error(403, missing_key_text())
+    holder = await call.key_holder(key)
     if holder is None:
-        raise Open311Error(403, open311.invalid_key_text())
-    created = await open311.submit(svc, holder, Submission.from_form(form))
-    return _answer(fmt, [open311.created_item(created)], "service_requests", 201)
+        raise Open311Error(403, invalid_key_text())
+    created = await submit(services, holder, Submission.from_form(call.params))
+    return call.answer([mapping.created_item(created)], "service_requests", 201)
 
 
 @get("/v2/services/{name:str}", summary="Open311: a service definition")
@@ -121,11 +157,9 @@ async def definition(
     request: Request[Any, Any, Any], services: Services, name: str
 ) -> Response[bytes]:
     """GET services/{service_code}.{fmt}: the attributes a request of this service takes."""
-    svc = services
-    code, fmt = open311.split_format(name)
-    open311.check_jurisdiction(svc, _params(request).get("jurisdiction_id"))
-    category = await open311.service(svc, code)
-    return _answer(fmt, open311.service_definition(category), "service_definition")
+    call = Call.of(request, services, name)
+    category = await reading.service(services, call.stem)
+    return call.answer(mapping.service_definition(category), "service_definition")
 
 
 @get("/v2/requests/{name:str}", summary="Open311: one service request")
@@ -133,34 +167,25 @@ async def one_request(
     request: Request[Any, Any, Any], services: Services, name: str
 ) -> Response[bytes]:
     """GET requests/{service_request_id}.{fmt}."""
-    svc = services
-    stem, fmt = open311.split_format(name)
-    params = _params(request)
-    open311.check_jurisdiction(svc, params.get("jurisdiction_id"))
+    call = Call.of(request, services, name)
     try:
-        request_id = int(stem)
+        request_id = int(call.stem)
     except ValueError:
-        raise not_found(open311.request_not_found_text(stem)) from None
-    found = await open311.get_request(svc, request_id)
-    holder = await _key_holder(services, params.get("api_key"))
-    return _answer(
-        fmt, open311.items([found], svc, with_description=holder is not None), "service_requests"
-    )
+        raise not_found(request_not_found_text(call.stem)) from None
+    return await call.requests([await reading.get_request(services, request_id)])
 
 
 @get("/v2/tokens/{name:str}", summary="Open311: the request behind a token")
 async def token(request: Request[Any, Any, Any], services: Services, name: str) -> Response[bytes]:
     """GET tokens/{token}.{fmt}: our tokens are request numbers such as 2026-000123."""
-    svc = services
-    stem, fmt = open311.split_format(name)
-    open311.check_jurisdiction(svc, _params(request).get("jurisdiction_id"))
-    found = await open311.request_by_token(svc, stem)
-    return _answer(fmt, [{"service_request_id": found.id, "token": stem}], "service_requests")
+    call = Call.of(request, services, name)
+    found = await reading.request_by_token(services, call.stem)
+    return call.answer([mapping.token_item(found, call.stem)], "service_requests")
 
 
 @get(["/v2", "/v2/services", "/v2/requests", "/v2/tokens"], include_in_schema=False)
 async def without_format(request: Request[Any, Any, Any]) -> Response[bytes]:
-    raise open311.bad_request(open311.format_missing_text())
+    raise bad_request(format_missing_text())
 
 
 @get(
@@ -175,7 +200,7 @@ async def without_format(request: Request[Any, Any, Any]) -> Response[bytes]:
 )
 async def unknown(request: Request[Any, Any, Any], rest: str) -> Response[bytes]:
     # Unknown Open311 URLs still answer in the specification's error format.
-    raise not_found(open311.not_found_text())
+    raise not_found(not_found_text())
 
 
 ROUTES = [

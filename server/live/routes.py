@@ -8,30 +8,35 @@ offers to sign in again."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.handlers import WebsocketRouteHandler
 
 from server.accounts.people import actor_of
 from server.db.models import User
-from server.live.channels import (
-    BoardView,
-    CountsView,
-    FieldView,
-    Hub,
-    JobsView,
-    MyRequestsView,
-    RequestView,
-    Viewer,
-    serve,
-)
+from server.live.hub import Hub
+from server.live.views.base import Closed, View, Viewer
+from server.live.views.board import BoardView
+from server.live.views.counts import CountsView
+from server.live.views.field import FieldView
+from server.live.views.jobs import JobsView
+from server.live.views.my_requests import MyRequestsView
+from server.live.views.request import RequestView, request_snapshot
 from server.settings import Settings
 from server.shared.roles import Role
+
+log = logging.getLogger(__name__)
 
 CSRF_COOKIE = "zayavka_csrf"
 REFUSED = 4403  # before accept(): the server answers the handshake with HTTP 403
 SIGNED_OUT = 4401  # after accept(): nobody is signed in; the page stops and offers to sign in
+FAILED = 1011  # the view broke: the htmx ws extension reconnects after 1011
 
 
 def _origin_allowed(socket: WebSocket[Any, Any, Any], base_url: str) -> bool:
@@ -54,10 +59,10 @@ def _origin_allowed(socket: WebSocket[Any, Any, Any], base_url: str) -> bool:
 
 
 async def _admit(
-    socket: WebSocket[Any, Any, Any], settings: Settings, *allowed: Role
+    socket: WebSocket[Any, Any, Any], settings: Settings, allowed: tuple[Role, ...]
 ) -> Viewer | None:
     """The viewer, or None after refusing the handshake."""
-    user: User | None = socket.scope.get("user")  # type: ignore[assignment]
+    user: User | None = socket.scope.get("user")
     if not _origin_allowed(socket, settings.base_url):
         await socket.close(code=REFUSED)
         return None
@@ -72,53 +77,72 @@ async def _admit(
     return Viewer(user=user, actor=actor_of(user), csrf_token=socket.cookies.get(CSRF_COOKIE, ""))
 
 
+async def serve(socket: WebSocket[Any, Any, Any], view: View) -> None:
+    """Accept the socket and run the view until either side goes away."""
+    hub = view.hub
+    hub.attach(view)
+    await socket.accept()
+
+    async def read() -> None:
+        while True:
+            view.on_client(await socket.receive_text())
+
+    reader = asyncio.create_task(read())
+    writer = asyncio.create_task(view.run(socket.send_text))
+    try:
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        code: int | None = None
+        for task in done:
+            exc = task.exception()
+            if isinstance(exc, Closed):
+                code = exc.code
+            elif exc is not None and not isinstance(exc, WebSocketDisconnect | OSError):
+                log.exception("live %s view failed", view.kind, exc_info=exc)
+                code = FAILED
+        if code is not None:
+            with contextlib.suppress(Exception):
+                await socket.close(code=code)
+    finally:
+        reader.cancel()
+        writer.cancel()
+        hub.detach(view)
+
+
 @websocket("/live/requests/{request_id:int}")
 async def live_request(
     socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub, request_id: int
 ) -> None:
-    viewer = await _admit(socket, settings)
+    viewer = await _admit(socket, settings, RequestView.roles)
     if viewer is None:
         return
     # The same read the page did, as this viewer: refused exactly when the page is.
-    if await hub.request_snapshot(viewer, request_id) is None:
+    if await request_snapshot(hub, viewer, request_id) is None:
         await socket.close(code=REFUSED)
         return
     await serve(socket, RequestView(hub, viewer, request_id))
 
 
-@websocket("/live/board")
-async def live_board(socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub) -> None:
-    viewer = await _admit(socket, settings, Role.DISPATCHER)
-    if viewer is not None:
-        await serve(socket, BoardView(hub, viewer))
+def page_route(path: str, view: type[View]) -> WebsocketRouteHandler:
+    """The endpoint of a page kind whose view needs nothing but its viewer."""
+
+    async def live_page(socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub) -> None:
+        viewer = await _admit(socket, settings, view.roles)
+        if viewer is not None:
+            await serve(socket, view(hub, viewer))
+
+    live_page.__name__ = live_page.__qualname__ = f"live_{view.kind.replace('-', '_')}"
+    return websocket(path)(live_page)
 
 
-@websocket("/live/jobs")
-async def live_jobs(socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub) -> None:
-    viewer = await _admit(socket, settings, Role.CONTRACTOR, Role.WORKER)
-    if viewer is not None:
-        await serve(socket, JobsView(hub, viewer))
-
-
-@websocket("/live/field")
-async def live_field(socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub) -> None:
-    viewer = await _admit(socket, settings, Role.CONTRACTOR, Role.WORKER)
-    if viewer is not None:
-        await serve(socket, FieldView(hub, viewer))
-
-
-@websocket("/live/my-requests")
-async def live_my_requests(socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub) -> None:
-    viewer = await _admit(socket, settings, Role.RESIDENT)
-    if viewer is not None:
-        await serve(socket, MyRequestsView(hub, viewer))
-
-
-@websocket("/live/counts")
-async def live_counts(socket: WebSocket[Any, Any, Any], settings: Settings, hub: Hub) -> None:
-    viewer = await _admit(socket, settings, Role.CITY_ADMIN)
-    if viewer is not None:
-        await serve(socket, CountsView(hub, viewer))
-
-
-ROUTES = [live_request, live_board, live_jobs, live_field, live_my_requests, live_counts]
+ROUTES = [
+    live_request,
+    page_route("/live/board", BoardView),
+    page_route("/live/jobs", JobsView),
+    page_route("/live/field", FieldView),
+    page_route("/live/my-requests", MyRequestsView),
+    page_route("/live/counts", CountsView),
+]

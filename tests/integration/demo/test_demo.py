@@ -27,7 +27,7 @@ from server.db.models import (
     utcnow,
 )
 from server.db.session import Database
-from server.demo.town import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from server.demo.loading import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from server.requests.deadlines import DeadlineRule, due_at
 from server.requests.workflow import OPEN_WORK_STATES, State
 from server.settings import Settings

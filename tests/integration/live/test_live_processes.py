@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from redis import asyncio as redis
 
-from server.live.bus import LISTEN_NAME, split_url
+from server.live.backends import LISTEN_NAME, split_url
 from server.settings import Settings
 from tests.conftest import TEST_DB, run_async
 from tests.live_client import Browser, Timeline, comment, entry_ids, file_request, hello, last_entry

@@ -1,0 +1,37 @@
+"""The organisation dispatcher's board."""
+
+from __future__ import annotations
+
+from server.db.models import Organisation
+from server.live.views.lists import ListView, search_value
+from server.requests import queries
+from server.requests.queries import BoardFilters, BoardRow
+from server.shared.events import RequestEvent
+from server.shared.roles import Role
+
+
+class BoardView(ListView):
+    kind = list_id = "board"
+    roles = (Role.DISPATCHER,)
+    page_template, row_template = "dispatch/board.html", "dispatch/_board_row.html"
+
+    def in_scope(self, event: RequestEvent) -> bool:
+        return event.organisation_id == self.viewer.actor.organisation_id
+
+    def parse_filters(self, search: str) -> BoardFilters:
+        category = search_value(search, "category")
+        return BoardFilters(
+            state=search_value(search, "state") or "open",
+            category_id=int(category) if category.isdigit() else None,
+            query=search_value(search, "q")[:100],
+        )
+
+    async def load_context(self) -> None:
+        async with self.hub.svc.db.read() as session:
+            contractors: list[Organisation] = await queries.contractors_of(
+                session, self.viewer.actor.organisation_id
+            )
+        self.context = {"contractors": contractors}
+
+    async def fetch(self) -> list[BoardRow]:
+        return await queries.dispatcher_board(self.hub.svc, self.viewer.actor, self.filters)

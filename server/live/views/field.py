@@ -1,0 +1,89 @@
+"""The worker's phone list (`/field`): open jobs by deadline, and what was done today.
+
+The same reach as the page (`field.worker_day`): a worker's own jobs and the contractor's jobs
+not yet given to anyone; a contractor dispatcher's, all of the contractor's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from server.db.models import utcnow
+from server.live.hub import Hub
+from server.live.render import CSRF_INPUT, oob, personalise
+from server.live.views.base import Send, View, Viewer
+from server.live.views.lists import ListView
+from server.requests import field as field_mode
+from server.shared.events import RequestEvent
+from server.shared.roles import Role
+
+
+class FieldList(ListView):
+    """One list of the phone page; `FieldView` keeps both in step on one socket."""
+
+    kind = "field"
+    page_template, row_template = "field/jobs.html", "field/_job.html"
+    pin_new = False  # the phone list is in deadline order: arrivals stay where they belong
+    part: ClassVar[str]  # the FieldDay attribute this list shows
+    whole_id: ClassVar[str]  # the element the page template's block renders
+
+    def _whole(self, desired: list[int], fragments: dict[int, str], rows: list[Any]) -> str:
+        # Always the block: it also carries the empty state, and a heading that only exists
+        # while the list has rows.
+        day = {"to_do": [], "done_today": [], self.part: rows}
+        block = self.hub.renderer.block(
+            self.page_template,
+            self.list_block or self.list_id,
+            {"day": day, "csrf_input": CSRF_INPUT, "user": self.viewer.user},
+        )
+        return oob(block, self.whole_id)
+
+
+class FieldToDo(FieldList):
+    list_id = whole_id = "field-jobs"
+    list_block = part = "to_do"
+
+
+class FieldDone(FieldList):
+    list_id = "field-done"
+    whole_id = "field-done-today"
+    list_block = part = "done_today"
+
+
+class FieldView(View):
+    kind = "field"
+    roles = (Role.CONTRACTOR, Role.WORKER)
+
+    def __init__(self, hub: Hub, viewer: Viewer) -> None:
+        super().__init__(hub, viewer)
+        self.lists: tuple[FieldList, FieldList] = (FieldToDo(hub, viewer), FieldDone(hub, viewer))
+        self.soon_at: datetime | None = None
+
+    def concerns(self, event: RequestEvent) -> bool:
+        # A job taken away (another contractor, withdrawn) concerns the list showing it.
+        return event.contractor_id == self.viewer.actor.organisation_id or any(
+            event.request_id in part.hashes for part in self.lists
+        )
+
+    def next_due(self) -> datetime | None:
+        # Overdue flips at the deadline, the amber "due soon" two hours before it.
+        times = [part.due_at for part in self.lists] + [self.soon_at]
+        return min((t for t in times if t is not None), default=None)
+
+    async def start(self, send: Send, hello: dict[str, Any]) -> None:
+        await self.sync(send, whole=True)
+
+    async def refresh(self, send: Send, pending: set[int], *, fresh: bool) -> None:
+        await self.sync(send, whole=False)
+
+    async def sync(self, send: Send, *, whole: bool) -> None:
+        day = await field_mode.worker_day(self.hub.svc, self.viewer.actor)
+        now = utcnow()
+        turns_amber = (job.request.due_at - field_mode.SOON for job in day.to_do)
+        self.soon_at = min((t for t in turns_amber if t > now), default=None)
+        to_do, done = self.lists
+        # To do first: a finished job leaves it before it arrives under «done today».
+        parts = [to_do.plan(day.to_do, whole=whole), done.plan(day.done_today, whole=whole)]
+        message = "\n".join(part for part in parts if part)
+        if message:
+            await send(personalise(message, self.viewer.csrf_token))

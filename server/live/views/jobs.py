@@ -1,0 +1,27 @@
+"""A contractor's work orders, or a worker's own."""
+
+from __future__ import annotations
+
+from server.live.views.lists import ListView, search_value
+from server.requests import queries
+from server.requests.queries import BoardFilters, BoardRow
+from server.shared.events import RequestEvent
+from server.shared.roles import Role
+
+STATES = ("open", "all")
+
+
+class JobsView(ListView):
+    kind = list_id = "jobs"
+    roles = (Role.CONTRACTOR, Role.WORKER)
+    page_template, row_template = "contractor/jobs.html", "requests/_row.html"
+
+    def in_scope(self, event: RequestEvent) -> bool:
+        return event.contractor_id == self.viewer.actor.organisation_id
+
+    def parse_filters(self, search: str) -> BoardFilters:
+        state = search_value(search, "state")
+        return BoardFilters(state=state if state in STATES else "open")
+
+    async def fetch(self) -> list[BoardRow]:
+        return await queries.contractor_jobs(self.hub.svc, self.viewer.actor, self.filters)
