@@ -168,11 +168,20 @@ def test_house_form_rejects_a_contractor_as_manager_and_a_taken_address(
     response = post(
         admin,
         "/sysadmin/buildings/new",
-        {"street": "улица Мира", "house": "5", "manager_id": world.orgs["c1"], "floors": "много"},
+        {"street": "улица Мира", "house": "5", "manager_id": world.orgs["c1"], "floors": "0"},
     )
     assert response.status_code == 422
     assert "Дом обслуживает УК или ТСЖ: выберите из списка." in response.text
-    assert "Введите целое число." in response.text
+    assert "Число от 1 до 200." in response.text
+    # A word where a number belongs is refused before anything is looked up.
+    not_a_number = post(
+        admin,
+        "/sysadmin/buildings/new",
+        {"street": "улица Мира", "house": "5", "manager_id": world.orgs["uk2"], "floors": "много"},
+    )
+    assert not_a_number.status_code == 422
+    assert "Введите целое число." in not_a_number.text
+    assert 'value="много"' in not_a_number.text, "what was typed stays in the form"
     taken = post(admin, "/sysadmin/buildings/new", {"street": "улица Ленина", "house": "12"})
     assert taken.status_code == 422 and "Такой дом уже есть в реестре." in taken.text
     assert count(world, Building) == 5
