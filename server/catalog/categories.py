@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
-import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog import records
-from server.catalog.access import require_reader, require_sysadmin
+from server.catalog.access import require_reader
 from server.catalog.deadline_units import deadline_minutes, split_minutes
 from server.catalog.organisations import organisations_of_kinds
-from server.catalog.values import in_range, one_line
+from server.catalog.values import in_range, line, picked
 from server.db.models import Category, Organisation
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.requests.routing import Handler
 from server.shared.errors import InvalidInput
-from server.shared.forms import DB_INT_MAX, Form
+from server.shared.forms import Form
 from server.shared.roles import Actor, OrgKind
 
 # A category's named handler: the water supplier, or a УК that serves every house for it.
@@ -29,8 +28,6 @@ CATEGORY_HANDLER_KINDS = frozenset({OrgKind.RSO, OrgKind.UK})
 PRIORITIES = ("emergency", "urgent", "normal")
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,59}")
 NOT_A_HANDLER = gettext_lazy("Выберите ресурсоснабжающую организацию или УК.")
-
-HandlerId = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX, extra={"error": NOT_A_HANDLER})]
 
 
 class CategoryForm(Form):
@@ -45,9 +42,21 @@ class CategoryForm(Form):
     summer_deadline_value: str = ""
     summer_deadline_unit: str = "day"
     handler: str = Handler.MANAGER.value
-    handler_organisation_id: HandlerId | None = None
+    handler_organisation_id: Annotated[int, picked(NOT_A_HANDLER)] | None = None
     active: bool = True
     sort: int = 100
+
+    STORED_AS_IS: ClassVar = (
+        "name",
+        "code",
+        "description",
+        "group",
+        "priority",
+        "handler",
+        "handler_organisation_id",
+        "active",
+        "sort",
+    )
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Self:
@@ -59,44 +68,32 @@ class CategoryForm(Form):
         value, unit = split_minutes(category.deadline_minutes)
         summer_value, summer_unit = split_minutes(category.summer_deadline_minutes)
         return cls(
-            name=category.name,
-            code=category.code,
-            description=category.description,
-            group=category.group,
-            priority=category.priority,
+            **{k: getattr(category, k) for k in cls.STORED_AS_IS},
             deadline_value=value,
             deadline_unit=unit,
             summer_deadline_value=summer_value if category.summer_deadline_minutes else "",
             summer_deadline_unit=summer_unit,
-            handler=category.handler,
-            handler_organisation_id=category.handler_organisation_id,
-            active=category.active,
-            sort=category.sort,
         )
 
 
-def _missing() -> str:
-    return _("Категория не найдена.")
-
-
-TAKEN_CODE = records.Taken("code", lambda: _("Категория с таким кодом уже есть."))
-
-
-async def _values(session: AsyncSession, form: CategoryForm) -> dict[str, Any]:
+async def _values(
+    session: AsyncSession, form: CategoryForm, _stored: Category | None
+) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    name = one_line(form.name)
-    if not name:
-        errors["name"] = _("Укажите название.")
-    elif len(name) > 200:
-        errors["name"] = _("Название — не длиннее 200 знаков.")
+    name = line(
+        form.name,
+        "name",
+        errors,
+        200,
+        _("Название — не длиннее 200 знаков."),
+        _("Укажите название."),
+    )
     code = form.code.strip().lower()
     if not CODE_RE.fullmatch(code):
         errors["code"] = _(
             "Код: 2–60 латинских строчных букв, цифр, «_» или «-», например roof_leak."
         )
-    group = one_line(form.group)
-    if len(group) > 100:
-        errors["group"] = _("Группа — не длиннее 100 знаков.")
+    group = line(form.group, "group", errors, 100, _("Группа — не длиннее 100 знаков."))
     if form.priority not in PRIORITIES:
         errors["priority"] = _("Выберите срочность.")
     deadline = deadline_minutes(
@@ -143,38 +140,25 @@ async def _values(session: AsyncSession, form: CategoryForm) -> dict[str, Any]:
     }
 
 
+CATEGORIES: records.Kind[Category, CategoryForm] = records.Kind(
+    Category,
+    missing=lambda: _("Категория не найдена."),
+    taken=records.Taken("code", lambda: _("Категория с таким кодом уже есть.")),
+    values=_values,
+)
+
+
 async def list_categories(db: Database, actor: Actor) -> list[Category]:
     require_reader(actor)
     async with db.read() as session:
         return list(await session.scalars(select(Category).order_by(Category.sort, Category.name)))
 
 
-async def get_category(db: Database, actor: Actor, category_id: int) -> Category:
-    require_reader(actor)
-    return await records.get(db, Category, category_id, _missing)
-
-
 async def handler_organisations(db: Database) -> list[Organisation]:
     return await organisations_of_kinds(db, CATEGORY_HANDLER_KINDS)
 
 
-async def create_category(db: Database, actor: Actor, form: CategoryForm) -> Category:
-    require_sysadmin(actor)
-
-    return await records.add(db, Category, lambda session: _values(session, form), TAKEN_CODE)
-
-
-async def update_category(
-    db: Database, actor: Actor, category_id: int, form: CategoryForm
-) -> Category:
-    """A new deadline applies to requests filed from now on; filed ones keep their due time."""
-    require_sysadmin(actor)
-
-    return await records.change(
-        db,
-        Category,
-        category_id,
-        _missing,
-        lambda session, _record: _values(session, form),
-        TAKEN_CODE,
-    )
+get_category = CATEGORIES.get
+create_category = CATEGORIES.add
+# A new deadline applies to requests filed from now on; filed ones keep their due time.
+update_category = CATEGORIES.change

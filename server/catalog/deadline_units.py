@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.catalog.values import decimal
 from server.i18n import gettext as _
 
 # Units a deadline is typed in, and how many minutes each holds.
@@ -43,8 +44,7 @@ def deadline_minutes(
     value: str, unit: str, name: str, errors: dict[str, str], *, required: bool
 ) -> int | None:
     """Minutes from «1,5» and «hour»; a message under `name` when they make no deadline."""
-    text = value.strip().replace(",", ".")
-    if not text:
+    if not value.strip():
         if required:
             errors[name] = _("Укажите срок.")
         return None
@@ -52,10 +52,8 @@ def deadline_minutes(
     if factor is None:
         errors[name] = _("Выберите единицу срока.")
         return None
-    try:
-        amount = float(text)
-    except ValueError:
-        errors[name] = _("Срок — число, например 30 или 1,5.")
+    amount = decimal(value, name, errors, _("Срок — число, например 30 или 1,5."))
+    if amount is None:
         return None
     minutes = round(amount * factor)
     if minutes < 1 or minutes > MAX_DEADLINE_MINUTES:

@@ -6,27 +6,24 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.people import normalise_phone
 from server.catalog import records
 from server.catalog.access import require_reader, require_sysadmin
-from server.catalog.values import one_line
+from server.catalog.values import line, one_line, picked
 from server.db.models import Building, Category, Organisation, OrganisationContractor, User
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.shared.errors import InvalidInput, NotFound
-from server.shared.forms import DB_INT_MAX, Form
+from server.shared.forms import Form
 from server.shared.roles import HANDLING_KINDS, Actor, OrgKind
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 INN_RE = re.compile(r"\d{10}|\d{12}")
 NOT_A_CONTRACTOR = gettext_lazy("Выберите подрядную организацию.")
-
-ContractorId = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX, extra={"error": NOT_A_CONTRACTOR})]
 
 
 class OrganisationForm(Form):
@@ -39,18 +36,11 @@ class OrganisationForm(Form):
 
     @classmethod
     def of(cls, org: Organisation) -> OrganisationForm:
-        return cls(
-            kind=org.kind,
-            name=org.name,
-            short_name=org.short_name,
-            phone=org.phone or "",
-            email=org.email or "",
-            inn=org.inn or "",
-        )
+        return cls(**{k: getattr(org, k) or "" for k in cls.__struct_fields__})
 
 
 class ContractorForm(Form):
-    contractor_id: ContractorId | None = None
+    contractor_id: Annotated[int, picked(NOT_A_CONTRACTOR)] | None = None
 
 
 @dataclass
@@ -67,9 +57,6 @@ def _missing() -> str:
     return _("Организация не найдена.")
 
 
-TAKEN_NAME = records.Taken("name", lambda: _("Организация с таким названием уже есть."))
-
-
 def _clean(form: OrganisationForm) -> dict[str, Any]:
     errors: dict[str, str] = {}
     try:
@@ -77,11 +64,14 @@ def _clean(form: OrganisationForm) -> dict[str, Any]:
     except ValueError:
         kind = None
         errors["kind"] = _("Выберите вид организации.")
-    name = one_line(form.name)
-    if not name:
-        errors["name"] = _("Укажите полное название.")
-    elif len(name) > 200:
-        errors["name"] = _("Название — не длиннее 200 знаков.")
+    name = line(
+        form.name,
+        "name",
+        errors,
+        200,
+        _("Название — не длиннее 200 знаков."),
+        _("Укажите полное название."),
+    )
     short_name = one_line(form.short_name) or name
     if len(short_name) > 80:
         errors["short_name"] = _("Краткое название — не длиннее 80 знаков.")
@@ -176,16 +166,6 @@ async def get_organisation(db: Database, actor: Actor, organisation_id: int) -> 
     return OrganisationDetail(org, contractors, clients, available, buildings or 0, users or 0)
 
 
-async def create_organisation(db: Database, actor: Actor, form: OrganisationForm) -> Organisation:
-    require_sysadmin(actor)
-    values = _clean(form)
-
-    async def new(_session: AsyncSession) -> dict[str, Any]:
-        return {**values, "active": True}
-
-    return await records.add(db, Organisation, new, TAKEN_NAME)
-
-
 async def _in_use(session: AsyncSession, org_id: int) -> bool:
     checks = [
         select(User.id).where(User.organisation_id == org_id),
@@ -204,24 +184,32 @@ async def _in_use(session: AsyncSession, org_id: int) -> bool:
     return False
 
 
-async def update_organisation(
-    db: Database, actor: Actor, organisation_id: int, form: OrganisationForm
-) -> Organisation:
-    require_sysadmin(actor)
+async def _values(
+    session: AsyncSession, form: OrganisationForm, stored: Organisation | None
+) -> dict[str, Any]:
     values = _clean(form)
-
-    async def changed(session: AsyncSession, org: Organisation) -> dict[str, Any]:
-        if values["kind"] != org.kind and await _in_use(session, org.id):
-            # Its dispatchers, houses or contracts were made for the old kind.
-            raise InvalidInput(
-                kind=_(
-                    "Вид нельзя сменить: у организации есть сотрудники, дома, "
-                    "категории или подрядчики."
-                )
+    if stored is None:
+        return {**values, "active": True}
+    if values["kind"] != stored.kind and await _in_use(session, stored.id):
+        # Its dispatchers, houses or contracts were made for the old kind.
+        raise InvalidInput(
+            kind=_(
+                "Вид нельзя сменить: у организации есть сотрудники, дома, категории или подрядчики."
             )
-        return values
+        )
+    return values
 
-    return await records.change(db, Organisation, organisation_id, _missing, changed, TAKEN_NAME)
+
+ORGANISATIONS: records.Kind[Organisation, OrganisationForm] = records.Kind(
+    Organisation,
+    missing=_missing,
+    taken=records.Taken("name", lambda: _("Организация с таким названием уже есть.")),
+    values=_values,
+)
+
+
+create_organisation = ORGANISATIONS.add
+update_organisation = ORGANISATIONS.change
 
 
 async def set_organisation_active(

@@ -59,8 +59,7 @@ def done(request: Request[Any, Any, Any], message: str, url: str) -> Redirect:
 
 @dataclass(frozen=True)
 class EditPages(Generic[F, Shown, Saved]):
-    path: str  # under /sysadmin: "/organisations"
-    section: str  # which part of the settings navigation is lit
+    section: str  # its address under /sysadmin, and the part of the navigation that is lit
     template: str
     subject: str  # the name the template knows the shown record by
     form: type[F]
@@ -120,11 +119,11 @@ class EditPages(Generic[F, Shown, Saved]):
     def handlers(self) -> list[HTTPRouteHandler]:
         pages = self
 
-        @get(f"{self.path}/new")
+        @get(f"/{self.section}/new")
         async def new(request: Request[Any, Any, Any], services: Services) -> Template:
             return await pages.page(request, services, None)
 
-        @post(f"{self.path}/new")
+        @post(f"/{self.section}/new")
         async def create(request: Request[Any, Any, Any], services: Services) -> Page:
             actor = current_actor(request)
 
@@ -138,13 +137,13 @@ class EditPages(Generic[F, Shown, Saved]):
         if update is None or updated is None:
             return found
 
-        @get(f"{self.path}/{{record_id:int}}")
+        @get(f"/{self.section}/{{record_id:int}}")
         async def edit(
             request: Request[Any, Any, Any], services: Services, record_id: Id
         ) -> Template:
             return await pages.page(request, services, record_id)
 
-        @post(f"{self.path}/{{record_id:int}}")
+        @post(f"/{self.section}/{{record_id:int}}")
         async def change(
             request: Request[Any, Any, Any], services: Services, record_id: Id
         ) -> Page:

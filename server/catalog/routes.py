@@ -81,7 +81,6 @@ def _found_user(user: User) -> str:
 
 
 ORGANISATION_PAGES: EditPages[OrganisationForm, orgs.OrganisationDetail, Organisation] = EditPages(
-    path="/organisations",
     section="organisations",
     template="sysadmin/organisation_form.html",
     subject="detail",
@@ -98,7 +97,6 @@ ORGANISATION_PAGES: EditPages[OrganisationForm, orgs.OrganisationDetail, Organis
     updated=lambda org: (_("Изменения сохранены."), _organisation_page(org)),
 )
 BUILDING_PAGES: EditPages[BuildingForm, Building, Building] = EditPages(
-    path="/buildings",
     section="buildings",
     template="sysadmin/building_form.html",
     subject="building",
@@ -115,7 +113,6 @@ BUILDING_PAGES: EditPages[BuildingForm, Building, Building] = EditPages(
     ),
 )
 CATEGORY_PAGES: EditPages[CategoryForm, Category, Category] = EditPages(
-    path="/categories",
     section="categories",
     template="sysadmin/category_form.html",
     subject="category",
@@ -129,7 +126,6 @@ CATEGORY_PAGES: EditPages[CategoryForm, Category, Category] = EditPages(
     updated=lambda c: (_("Категория «%(name)s» сохранена.", name=c.name), "/sysadmin/categories"),
 )
 USER_PAGES: EditPages[UserForm, User, User] = EditPages(
-    path="/users",
     section="users",
     template="sysadmin/user_form.html",
     subject="account",

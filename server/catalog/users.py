@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -12,27 +11,23 @@ from server.accounts import people as accounts
 from server.accounts.forms import PasswordForm
 from server.catalog import records
 from server.catalog.access import LIST_LIMIT, require_reader, require_sysadmin
+from server.catalog.values import picked
 from server.db.models import Organisation, User
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.shared.errors import InvalidInput, NotFound
-from server.shared.forms import DB_INT_MAX
 from server.shared.roles import Actor, Role
 
 ASSIGNABLE_ROLES = [r for r in Role if r is not Role.SYSTEM]
 WRONG_ORGANISATION = gettext_lazy("Выберите организацию, подходящую для этой роли.")
-
-OrganisationId = Annotated[
-    int, msgspec.Meta(ge=1, le=DB_INT_MAX, extra={"error": WRONG_ORGANISATION})
-]
 
 
 class UserForm(PasswordForm):
     login: str = ""
     name: str = ""
     role: str = ""
-    organisation_id: OrganisationId | None = None
+    organisation_id: Annotated[int, picked(WRONG_ORGANISATION)] | None = None
     phone: str = ""
 
 
