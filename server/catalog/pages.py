@@ -11,22 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from litestar import Request, get, post
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from server.catalog.deadline_units import human_minutes
 from server.db.session import Database
 from server.shared.errors import InvalidInput
-from server.shared.forms import Form, Id
+from server.shared.forms import DB_INT_MAX, Form
 from server.shared.guards import current_actor
 from server.shared.rendering import flash, redirect, render
 from server.shared.roles import Actor
 from server.shared.services import Services
 
 Page = Template | Redirect
+# A record's id in an address; one the database cannot hold is refused before any lookup.
+PathId = Annotated[int, Parameter(ge=1, le=DB_INT_MAX)]
 F = TypeVar("F", bound=Form)
 Shown = TypeVar("Shown")  # what an edit page shows: the record, or the record and its links
 Saved = TypeVar("Saved")  # what the use cases return
@@ -139,13 +142,13 @@ class EditPages(Generic[F, Shown, Saved]):
 
         @get(f"/{self.section}/{{record_id:int}}")
         async def edit(
-            request: Request[Any, Any, Any], services: Services, record_id: Id
+            request: Request[Any, Any, Any], services: Services, record_id: PathId
         ) -> Template:
             return await pages.page(request, services, record_id)
 
         @post(f"/{self.section}/{{record_id:int}}")
         async def change(
-            request: Request[Any, Any, Any], services: Services, record_id: Id
+            request: Request[Any, Any, Any], services: Services, record_id: PathId
         ) -> Page:
             actor = current_actor(request)
 

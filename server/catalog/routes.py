@@ -29,6 +29,7 @@ from server.catalog.overview import overview
 from server.catalog.pages import (
     EditPages,
     Page,
+    PathId,
     SwitchForm,
     done,
     form_fields,
@@ -38,7 +39,6 @@ from server.catalog.users import UserForm
 from server.db.models import Building, Category, Organisation, User
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
-from server.shared.forms import Id
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import render
 from server.shared.roles import HANDLING_KINDS, OrgKind, Role
@@ -171,7 +171,7 @@ async def organisations(
 
 @post("/organisations/{organisation_id:int}/active")
 async def organisation_active(
-    request: Request[Any, Any, Any], services: Services, organisation_id: Id
+    request: Request[Any, Any, Any], services: Services, organisation_id: PathId
 ) -> Page:
     active = SwitchForm.parse(await form_fields(request)).active
     org = await orgs.set_organisation_active(
@@ -187,7 +187,7 @@ async def organisation_active(
 
 @post("/organisations/{organisation_id:int}/contractors")
 async def contractor_link(
-    request: Request[Any, Any, Any], services: Services, organisation_id: Id
+    request: Request[Any, Any, Any], services: Services, organisation_id: PathId
 ) -> Page:
     try:
         form = ContractorForm.parse(await form_fields(request))
@@ -203,7 +203,10 @@ async def contractor_link(
 
 @post("/organisations/{organisation_id:int}/contractors/{contractor_id:int}/delete")
 async def contractor_unlink(
-    request: Request[Any, Any, Any], services: Services, organisation_id: Id, contractor_id: Id
+    request: Request[Any, Any, Any],
+    services: Services,
+    organisation_id: PathId,
+    contractor_id: PathId,
 ) -> Page:
     await orgs.unlink_contractor(
         services.db, current_actor(request), organisation_id, contractor_id
@@ -300,7 +303,7 @@ async def users(
 
 
 @post("/users/{user_id:int}/active")
-async def user_active(request: Request[Any, Any, Any], services: Services, user_id: Id) -> Page:
+async def user_active(request: Request[Any, Any, Any], services: Services, user_id: PathId) -> Page:
     try:
         active = SwitchForm.parse(await form_fields(request)).active
         changed = await accounts.set_user_active(
@@ -317,7 +320,9 @@ async def user_active(request: Request[Any, Any, Any], services: Services, user_
 
 
 @post("/users/{user_id:int}/password")
-async def user_password(request: Request[Any, Any, Any], services: Services, user_id: Id) -> Page:
+async def user_password(
+    request: Request[Any, Any, Any], services: Services, user_id: PathId
+) -> Page:
     password = PasswordForm.parse(await form_fields(request)).password
     try:
         changed = await accounts.reset_password(

@@ -583,6 +583,15 @@ def test_csv_import_with_bad_rows_writes_nothing_and_names_every_line(world: Wor
     assert count(world, Building) == 5
 
 
+def test_csv_row_with_a_word_for_a_number_still_names_its_other_mistakes(world: World) -> None:
+    text = "street;house;manager;floors\nулица Мира;;Никто;много\n"
+    report = call(world, building_import.import_buildings_csv, text.encode())
+    assert report.errors == [
+        "Строка 2: дом: укажите номер дома; этажей: введите целое число; "
+        "организация «Никто» не найдена."
+    ]
+
+
 def test_csv_import_updates_houses_it_already_knows(world: World) -> None:
     first = (
         "street;house;manager;floors\n"

@@ -306,3 +306,30 @@ def test_switched_off_dispatcher_is_signed_out_and_a_reset_password_works(world:
             == 422
         )
         login(client, "dispatcher", "new-pass-42")
+
+
+def test_an_id_beyond_what_the_database_holds_is_refused_before_any_lookup(
+    world: World, admin: TestClient[Any]
+) -> None:
+    for kind in ("organisations", "buildings", "categories"):
+        assert admin.get(f"/sysadmin/{kind}/{2**31}").status_code == 400, kind
+        assert admin.get(f"/sysadmin/{kind}/{2**31 - 1}").status_code == 404, kind
+    assert post(admin, f"/sysadmin/users/{2**40}/active", {"active": "0"}).status_code == 400
+    assert count(world, User, User.active.is_(False)) == 0
+
+
+def test_unticking_available_hides_a_category_from_the_page(
+    world: World, admin: TestClient[Any]
+) -> None:
+    url = f"/sysadmin/categories/{world.categories['window']}"
+    form = admin.get(url).text
+    assert re.search(r'name="active" value="on" checked', form)
+    saved = post(
+        admin,
+        url,
+        {"name": "Разбито окно в подъезде", "code": "window", "priority": "normal",
+         "deadline_value": "1", "deadline_unit": "day", "handler": "manager"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    assert count(world, Category, Category.active.is_(False)) == 1
+    assert not re.search(r'name="active" value="on" checked', admin.get(url).text)
