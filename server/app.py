@@ -244,7 +244,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         },
         lifespan=[lifespan],
         stores=stores,
-        middleware=[throttle.middleware, session_config.middleware, CurrentUserMiddleware],
+        middleware=[
+            throttle.middleware,
+            session_config.middleware,
+            CurrentUserMiddleware.define(svc.db),
+        ],
         csrf_config=csrf,
         template_config=_template_engine(settings),
         plugins=[HTMXPlugin()],

@@ -7,9 +7,14 @@ import asyncio
 import getpass
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.db.session import Database
 
 
 def _migrate(settings: Settings) -> None:
@@ -55,27 +60,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_create_user(args: argparse.Namespace) -> None:
-    from server.accounts.people import create_user
+def _with_database(work: Callable[[Database], Awaitable[None]]) -> None:
+    """Run `work` against the configured database; refused input is printed, exit code 2."""
     from server.db.session import Database
     from server.shared.errors import InvalidInput
 
     settings = Settings.from_env()
-    password = args.password or os.environ.get("ZAYAVKA_PASSWORD") or getpass.getpass("Пароль: ")
 
     async def run() -> None:
         db = Database(settings.database_url)
         try:
-            user = await create_user(
-                db,
-                login=args.login,
-                name=args.name or args.login,
-                role=args.role,
-                password=password,
-                organisation_id=args.organisation,
-                phone=args.phone,
-            )
-            print(f"Создан пользователь {user.login} (id {user.id}).")
+            await work(db)
         except InvalidInput as exc:
             for field, message in exc.fields.items():
                 print(f"{field}: {message}", file=sys.stderr)
@@ -86,51 +81,53 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
-def cmd_import_buildings(args: argparse.Namespace) -> None:
-    from server.catalog.service import import_buildings_csv
-    from server.db.session import Database
+def cmd_create_user(args: argparse.Namespace) -> None:
+    from server.accounts.people import create_user
 
-    settings = Settings.from_env()
+    password = args.password or os.environ.get("ZAYAVKA_PASSWORD") or getpass.getpass("Пароль: ")
+
+    async def work(db: Database) -> None:
+        user = await create_user(
+            db,
+            login=args.login,
+            name=args.name or args.login,
+            role=args.role,
+            password=password,
+            organisation_id=args.organisation,
+            phone=args.phone,
+        )
+        print(f"Создан пользователь {user.login} (id {user.id}).")
+
+    _with_database(work)
+
+
+def cmd_import_buildings(args: argparse.Namespace) -> None:
+    from server.catalog.building_import import import_buildings_csv
+
     data = Path(args.file).read_bytes()
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            report = await import_buildings_csv(db, data)
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> None:
+        report = await import_buildings_csv(db, data)
         print(report.summary())
         for line in report.errors:
             print(line, file=sys.stderr)
         if report.errors:
             sys.exit(2)
 
-    asyncio.run(run())
+    _with_database(work)
 
 
 def cmd_create_token(args: argparse.Namespace) -> None:
-    from server.db.session import Database
     from server.integrations.tokens import issue
-    from server.shared.errors import InvalidInput
 
-    settings = Settings.from_env()
-
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            token, plain = await issue(
-                db, name=args.name, kind=args.kind, organisation_id=args.organisation
-            )
-        except InvalidInput as exc:
-            for field, message in exc.fields.items():
-                print(f"{field}: {message}", file=sys.stderr)
-            sys.exit(2)
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> None:
+        token, plain = await issue(
+            db, name=args.name, kind=args.kind, organisation_id=args.organisation
+        )
         # The value is shown once: only its hash is stored.
         print(f"Ключ №{token.id} «{token.name}» ({token.kind}): {plain}")
 
-    asyncio.run(run())
+    _with_database(work)
 
 
 def cmd_vapid_keys(args: argparse.Namespace) -> None:

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litestar.middleware import AbstractMiddleware
+from litestar.middleware import AbstractMiddleware, DefineMiddleware
 
 from server.accounts.people import get_user
+from server.db.session import Database
 from server.i18n import set_locale
 
 if TYPE_CHECKING:
-    from litestar.types import Receive, Scope, Send
+    from litestar.types import ASGIApp, Receive, Scope, Send
 
 
 SESSION_USER = "uid"
 
 
 class CurrentUserMiddleware(AbstractMiddleware):
+    def __init__(self, app: ASGIApp, db: Database) -> None:
+        super().__init__(app)
+        self.db = db
+
+    @classmethod
+    def define(cls, db: Database) -> DefineMiddleware:
+        """The middleware as `create_app` lists it, reading users from this database."""
+        return DefineMiddleware(cls, db=db)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         user = None
         session = scope.get("session") or {}
         user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
         if isinstance(user_id, int):
-            services = scope["litestar_app"].state.services  # type: ignore[typeddict-item]
-            user = await get_user(services.db, user_id)
+            user = await get_user(self.db, user_id)
         scope["user"] = user
         set_locale(user.locale if user is not None else _cookie_locale(scope))
         await self.app(scope, receive, send)

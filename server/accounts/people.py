@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.forms import RegistrationForm
 from server.db.models import Organisation, User
 from server.db.session import Database
 from server.i18n import gettext as _
@@ -85,25 +87,24 @@ async def get_user(db: Database, user_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _check_password(password: str, errors: dict[str, str]) -> None:
+def check_password(password: str, errors: dict[str, str]) -> None:
     if len(password) < MIN_PASSWORD:
         errors["password"] = _("Пароль — не короче %(n)s символов.", n=MIN_PASSWORD)
 
 
-async def register_resident(db: Database, phone_raw: str, name: str, password: str) -> User:
+async def register_resident(db: Database, form: RegistrationForm) -> User:
     errors: dict[str, str] = {}
-    phone = normalise_phone(phone_raw)
+    phone = normalise_phone(form.phone)
     if phone is None:
         errors["phone"] = _("Укажите номер телефона, например +7 917 123-45-67.")
-    name = " ".join(name.split())
+    name = " ".join(form.name.split())
     if not name:
         errors["name"] = _("Укажите имя.")
     elif len(name) > 200:
         errors["name"] = _("Слишком длинное имя.")
-    _check_password(password, errors)
-    if errors:
+    check_password(form.password, errors)
+    if errors or phone is None:
         raise InvalidInput(**errors)
-    assert phone is not None
     try:
         async with db.begin() as session:
             existing = (await session.scalars(select(User).where(User.phone == phone))).first()
@@ -116,20 +117,25 @@ async def register_resident(db: Database, phone_raw: str, name: str, password: s
                     )
                 # Filed by phone earlier: the caller now claims the account with a password.
                 existing.name = name
-                existing.password_hash = hash_password(password)
+                existing.password_hash = hash_password(form.password)
                 return existing
-            user = User(
+            return await _add_user(
+                session,
                 login=phone,
                 phone=phone,
                 name=name,
                 role=Role.RESIDENT,
-                password_hash=hash_password(password),
+                password_hash=hash_password(form.password),
             )
-            session.add(user)
-            await session.flush()
-            return user
     except IntegrityError:
         raise InvalidInput(phone=_("Этот номер уже зарегистрирован.")) from None
+
+
+async def _add_user(session: AsyncSession, **columns: Any) -> User:
+    user = User(**columns)
+    session.add(user)
+    await session.flush()
+    return user
 
 
 async def find_or_create_caller(session: AsyncSession, phone: str, name: str) -> User:
@@ -141,10 +147,9 @@ async def find_or_create_caller(session: AsyncSession, phone: str, name: str) ->
         if name and not user.name:
             user.name = name
         return user
-    user = User(login=phone, phone=phone, name=name or _("Житель"), role=Role.RESIDENT)
-    session.add(user)
-    await session.flush()
-    return user
+    return await _add_user(
+        session, login=phone, phone=phone, name=name or _("Житель"), role=Role.RESIDENT
+    )
 
 
 async def create_user(
@@ -169,15 +174,14 @@ async def create_user(
         errors["role"] = _("Неизвестная роль.")
     if role_value is Role.SYSTEM:
         errors["role"] = _("Неизвестная роль.")
-    _check_password(password, errors)
+    check_password(password, errors)
     phone_value = None
     if phone:
         phone_value = normalise_phone(phone)
         if phone_value is None:
             errors["phone"] = _("Неверный номер телефона.")
-    if errors:
+    if errors or role_value is None:
         raise InvalidInput(**errors)
-    assert role_value is not None
     try:
         async with db.begin() as session:
             kinds = ROLE_ORG_KINDS.get(role_value)
@@ -189,7 +193,8 @@ async def create_user(
                     )
             else:
                 organisation_id = None
-            user = User(
+            return await _add_user(
+                session,
                 login=login,
                 name=" ".join(name.split()) or login,
                 role=role_value,
@@ -197,9 +202,6 @@ async def create_user(
                 phone=phone_value,
                 password_hash=hash_password(password),
             )
-            session.add(user)
-            await session.flush()
-            return user
     except IntegrityError:
         raise InvalidInput(login=_("Такой логин или телефон уже есть.")) from None
 

@@ -11,6 +11,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from server.accounts import people as accounts
+from server.accounts.forms import LanguageForm, LoginForm, RegistrationForm
 from server.accounts.middleware import SESSION_USER
 from server.accounts.sessions import ROTATE_KEY
 from server.i18n import DEFAULT_LOCALE, LOCALES
@@ -21,7 +22,7 @@ from server.shared.rendering import flash, render
 from server.shared.roles import Role
 from server.shared.services import Services
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Sent = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 HOME_BY_ROLE = {
     Role.RESIDENT: "/requests",
@@ -60,18 +61,21 @@ async def login_page(request: Request[Any, Any, Any], next: str | None = None) -
 
 @post("/login")
 async def login(
-    request: Request[Any, Any, Any], services: Services, data: Form
+    request: Request[Any, Any, Any], services: Services, data: Sent
 ) -> Template | Redirect:
-    svc = services
-    user = await accounts.authenticate(svc.db, data.get("login", ""), data.get("password", ""))
+    try:
+        form = LoginForm.parse(data)
+    except InvalidInput:
+        form = LoginForm()  # nothing a person types is refused here: it just does not match
+    user = await accounts.authenticate(services.db, form.login, form.password)
     if user is None:
         return render(
             request,
             "auth/login.html",
             {
                 "user": None,
-                "next": _safe_next(data.get("next")) or "",
-                "login": data.get("login", ""),
+                "next": _safe_next(form.next) or "",
+                "login": form.login,
                 "error": _("Неверный логин или пароль."),
             },
             status_code=422,
@@ -80,8 +84,8 @@ async def login(
     chosen = request.cookies.get("lang")
     if chosen in LOCALES and chosen != user.locale:
         # The language picked on the sign-in page wins over the one stored before.
-        await accounts.set_locale(svc.db, user.id, chosen)
-    target = _safe_next(data.get("next")) or HOME_BY_ROLE.get(Role(user.role), "/")
+        await accounts.set_locale(services.db, user.id, chosen)
+    target = _safe_next(form.next) or HOME_BY_ROLE.get(Role(user.role), "/")
     return Redirect(target, status_code=303)
 
 
@@ -99,13 +103,10 @@ async def register_page(request: Request[Any, Any, Any]) -> Template:
 
 @post("/register")
 async def register(
-    request: Request[Any, Any, Any], services: Services, data: Form
+    request: Request[Any, Any, Any], services: Services, data: Sent
 ) -> Template | Redirect:
-    svc = services
     try:
-        user = await accounts.register_resident(
-            svc.db, data.get("phone", ""), data.get("name", ""), data.get("password", "")
-        )
+        user = await accounts.register_resident(services.db, RegistrationForm.parse(data))
     except InvalidInput as exc:
         return render(
             request,
@@ -125,10 +126,13 @@ async def profile(request: Request[Any, Any, Any]) -> Template:
 
 @post("/language")
 async def choose_language(
-    request: Request[Any, Any, Any], services: Services, data: Form
+    request: Request[Any, Any, Any], services: Services, data: Sent
 ) -> Redirect:
     """Russian by default; Tatar and English on request, remembered for the person."""
-    locale = data.get("lang", DEFAULT_LOCALE)
+    try:
+        locale = LanguageForm.parse(data).lang
+    except InvalidInput:
+        locale = DEFAULT_LOCALE
     if locale not in LOCALES:
         locale = DEFAULT_LOCALE
     user = request.scope.get("user")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import (
@@ -85,12 +85,23 @@ ROTATE_KEY = "_rotate"
 _NEW_ID = "zayavka.new_session_id"
 
 
+def _extras(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+    """The request's scope as a plain dict, for the one key of our own it carries."""
+    return cast("dict[str, Any]", connection.scope)
+
+
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Issues a fresh session id on sign-in, so an id planted before sign-in is worth nothing."""
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-        forced = connection.scope.get(_NEW_ID)  # type: ignore[misc]
+        forced = _extras(connection).get(_NEW_ID)
         return str(forced) if forced else super().get_session_id(connection)
+
+    async def _forget_sent(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Delete the stored session whose id the request came with."""
+        old = connection.cookies.get(self.config.key)
+        if old and old != "null":
+            await self.delete(old, store=self.config.get_store_from_app(connection.app))
 
     async def store_in_message(
         self, scope_session: Any, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
@@ -99,20 +110,16 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             # Nothing to keep: forget the stored copy, but send no cookie. Re-sending the id a
             # request came with could put back one that a sign-in replaced meanwhile (a request
             # still in flight then, e.g. the service worker's), signing the person out.
-            old = connection.cookies.get(self.config.key)
-            if old and old != "null":
-                await self.delete(old, store=self.config.get_store_from_app(connection.app))
+            await self._forget_sent(connection)
             return
         if isinstance(scope_session, dict) and scope_session.pop(ROTATE_KEY, None):
-            old = connection.cookies.get(self.config.key)
-            if old and old != "null":
-                await self.delete(old, store=self.config.get_store_from_app(connection.app))
-            connection.scope[_NEW_ID] = self.generate_session_id()  # type: ignore[typeddict-unknown-key]
+            await self._forget_sent(connection)
+            _extras(connection)[_NEW_ID] = self.generate_session_id()
         await super().store_in_message(scope_session, message, connection)
 
 
 @dataclass
 class RotatingSessionConfig(ServerSideSessionConfig):
-    _backend_class: type[ServerSideSessionBackend] = field(  # type: ignore[assignment]
+    _backend_class: type[ServerSideSessionBackend] = field(
         default=RotatingSessionBackend, init=False
     )

@@ -128,3 +128,39 @@ def test_language_picked_before_sign_in_is_kept(world: World) -> None:
         post(client, "/language", {"lang": "en"})
         login(client, "resident")
         assert '<html lang="en">' in client.get("/requests").text
+
+
+def test_a_password_with_blanks_around_it_works_exactly_as_typed(world: World) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        registered = post(
+            client,
+            "/register",
+            {"phone": "8 917 555-00-11", "name": "Лейла", "password": "  sea breeze  "},
+        )
+        assert registered.status_code == 303
+        post(client, "/logout")
+        refused = post(client, "/login", {"login": "89175550011", "password": "sea breeze"})
+        assert refused.status_code == 422
+        login(client, "89175550011", "  sea breeze  ")
+
+
+def test_sign_in_with_control_characters_is_an_ordinary_refusal(world: World) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        response = post(
+            client, "/login", {"login": "resident\x00", "password": "password123", "next": "/x"}
+        )
+        assert response.status_code == 422
+        assert "Неверный логин или пароль" in response.text
+
+
+def test_registration_name_with_control_characters_is_refused_beside_the_field(
+    world: World,
+) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        response = post(
+            client,
+            "/register",
+            {"phone": "+7 917 555-00-12", "name": "Бот\x07", "password": "long-enough"},
+        )
+        assert response.status_code == 422
+        assert "Текст содержит недопустимые символы." in response.text

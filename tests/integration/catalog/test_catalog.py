@@ -13,8 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from server.accounts import people as accounts
-from server.catalog import service as catalog
-from server.catalog.service import BuildingForm, CategoryForm, OrganisationForm, UserForm
+from server.catalog import (
+    building_import,
+    buildings,
+    categories,
+    deadline_units,
+    organisations,
+    users,
+)
+from server.catalog.buildings import BuildingForm
+from server.catalog.categories import CategoryForm
+from server.catalog.organisations import OrganisationForm
+from server.catalog.users import UserForm
 from server.db.models import Building, Category, Organisation, User
 from server.db.session import Database
 from server.live.bus import EventBus
@@ -94,16 +104,25 @@ def test_only_the_system_admin_changes_settings(world: World) -> None:
         actor(world, "resident", Role.RESIDENT),
     ]
     attempts = [
-        (catalog.create_organisation, (OrganisationForm(kind="uk", name="ООО «Новая УК»"),)),
-        (catalog.set_organisation_active, (world.orgs["uk1"], False)),
-        (catalog.link_contractor, (world.orgs["uk2"], world.orgs["c1"])),
-        (catalog.create_building, (BuildingForm(street="улица Мира", house="1"),)),
-        (catalog.update_building, (world.buildings["lenina12"], BuildingForm("ул. Ленина", "1"))),
-        (catalog.create_category, (CategoryForm(name="Новая", code="new", deadline_value="1"),)),
-        (catalog.create_user, (UserForm("newbie", "Новичок", "operator", "", "", "secret-123"),)),
-        (catalog.set_user_active, (world.users["dispatcher"], False)),
-        (catalog.reset_password, (world.users["dispatcher"], "another-secret")),
-        (catalog.import_buildings, ("street;house;manager\nулица Мира;1;Водоканал\n".encode(),)),
+        (organisations.create_organisation, (OrganisationForm(kind="uk", name="ООО «Новая УК»"),)),
+        (organisations.set_organisation_active, (world.orgs["uk1"], False)),
+        (organisations.link_contractor, (world.orgs["uk2"], world.orgs["c1"])),
+        (buildings.create_building, (BuildingForm(street="улица Мира", house="1"),)),
+        (
+            buildings.update_building,
+            (world.buildings["lenina12"], BuildingForm(street="ул. Ленина", house="1")),
+        ),
+        (categories.create_category, (CategoryForm(name="Новая", code="new", deadline_value="1"),)),
+        (
+            users.create_user,
+            (UserForm(login="newbie", name="Новичок", role="operator", password="secret-123"),),
+        ),
+        (users.set_user_active, (world.users["dispatcher"], False)),
+        (users.reset_password, (world.users["dispatcher"], "another-secret")),
+        (
+            building_import.import_buildings,
+            ("street;house;manager\nулица Мира;1;Водоканал\n".encode(),),
+        ),
     ]
     before = [count(world, m) for m in (Organisation, Building, Category, User)]
     for who in others:
@@ -116,12 +135,12 @@ def test_only_the_system_admin_changes_settings(world: World) -> None:
 
 def test_city_admin_may_read_settings_but_a_dispatcher_may_not(world: World) -> None:
     city = actor(world, "cityadmin", Role.CITY_ADMIN, "admin")
-    assert len(call(world, catalog.list_organisations, city)) == 8
-    assert len(call(world, catalog.list_buildings, city)) == 5
-    assert len(call(world, catalog.list_categories, city)) == 5
-    assert len(call(world, catalog.list_users, city)) == len(world.users)
+    assert len(call(world, organisations.list_organisations, city)) == 8
+    assert len(call(world, buildings.list_buildings, city)) == 5
+    assert len(call(world, categories.list_categories, city)) == 5
+    assert len(call(world, users.list_users, city)) == len(world.users)
     dispatcher = actor(world, "dispatcher", Role.DISPATCHER, "uk1")
-    for fn in (catalog.list_users, catalog.list_buildings, catalog.list_organisations):
+    for fn in (users.list_users, buildings.list_buildings, organisations.list_organisations):
         with pytest.raises(Forbidden):
             call(world, fn, dispatcher)
 
@@ -134,7 +153,7 @@ def test_organisation_needs_a_kind_a_name_and_a_valid_inn(world: World) -> None:
     with pytest.raises(InvalidInput) as error:
         call(
             world,
-            catalog.create_organisation,
+            organisations.create_organisation,
             sysadmin(world),
             OrganisationForm(kind="bank", name=" ", inn="12345", phone="123", email="nope"),
         )
@@ -148,7 +167,7 @@ def test_organisation_needs_a_kind_a_name_and_a_valid_inn(world: World) -> None:
     with pytest.raises(InvalidInput) as duplicate:
         call(
             world,
-            catalog.create_organisation,
+            organisations.create_organisation,
             sysadmin(world),
             OrganisationForm(kind="uk", name="ООО «УК Заинск-Сервис»"),
         )
@@ -159,7 +178,7 @@ def test_organisation_needs_a_kind_a_name_and_a_valid_inn(world: World) -> None:
 def test_new_organisation_is_stored_with_a_normalised_phone(world: World) -> None:
     org = call(
         world,
-        catalog.create_organisation,
+        organisations.create_organisation,
         sysadmin(world),
         OrganisationForm(
             kind="tsj", name="  ТСЖ  «Рассвет» ", phone="8 (85558) 3-44-10", inn="1647 000111"
@@ -180,21 +199,24 @@ def test_organisation_kind_cannot_change_while_people_or_houses_depend_on_it(
     with pytest.raises(InvalidInput) as error:
         call(
             world,
-            catalog.update_organisation,
+            organisations.update_organisation,
             sysadmin(world),
             world.orgs["uk1"],
             OrganisationForm(kind="contractor", name="ООО «УК Заинск-Сервис»"),
         )
     assert "Вид нельзя сменить" in error.value.fields["kind"]
     fresh = call(
-        world, catalog.create_organisation, sysadmin(world), OrganisationForm("uk", "ООО «Тест»")
+        world,
+        organisations.create_organisation,
+        sysadmin(world),
+        OrganisationForm(kind="uk", name="ООО «Тест»"),
     )
     changed = call(
         world,
-        catalog.update_organisation,
+        organisations.update_organisation,
         sysadmin(world),
         fresh.id,
-        OrganisationForm("tsj", "ТСЖ «Тест»"),
+        OrganisationForm(kind="tsj", name="ТСЖ «Тест»"),
     )
     assert (changed.kind, changed.name) == ("tsj", "ТСЖ «Тест»")
 
@@ -223,24 +245,24 @@ def test_a_linked_contractor_can_be_assigned_and_an_unlinked_one_cannot(world: W
     first, second = with_services(world, file), with_services(world, file)
     with pytest.raises(InvalidInput):
         assign(first, "c1")  # c1 does not work for УК Уютный дом yet
-    call(world, catalog.link_contractor, admin, world.orgs["uk2"], world.orgs["c1"])
-    call(world, catalog.link_contractor, admin, world.orgs["uk2"], world.orgs["c1"])  # no-op
+    call(world, organisations.link_contractor, admin, world.orgs["uk2"], world.orgs["c1"])
+    call(world, organisations.link_contractor, admin, world.orgs["uk2"], world.orgs["c1"])  # no-op
     assert assign(first, "c1").request.contractor_id == world.orgs["c1"]
-    detail = call(world, catalog.get_organisation, admin, world.orgs["uk2"])
+    detail = call(world, organisations.get_organisation, admin, world.orgs["uk2"])
     assert {c.id for c in detail.contractors} == {world.orgs["c1"], world.orgs["c3"]}
 
-    call(world, catalog.unlink_contractor, admin, world.orgs["uk2"], world.orgs["c1"])
+    call(world, organisations.unlink_contractor, admin, world.orgs["uk2"], world.orgs["c1"])
     with pytest.raises(InvalidInput):
         assign(second, "c1")
     with pytest.raises(InvalidInput) as error:
-        call(world, catalog.link_contractor, admin, world.orgs["c1"], world.orgs["c2"])
+        call(world, organisations.link_contractor, admin, world.orgs["c1"], world.orgs["c2"])
     assert error.value.fields == {"contractor_id": "Подрядчиков назначают только УК, ТСЖ и РСО."}
     with pytest.raises(InvalidInput):
-        call(world, catalog.link_contractor, admin, world.orgs["uk2"], world.orgs["rso"])
+        call(world, organisations.link_contractor, admin, world.orgs["uk2"], world.orgs["rso"])
 
 
 def test_switched_off_manager_sends_new_requests_to_triage(world: World) -> None:
-    call(world, catalog.set_organisation_active, sysadmin(world), world.orgs["uk1"], False)
+    call(world, organisations.set_organisation_active, sysadmin(world), world.orgs["uk1"], False)
 
     async def file_and_queue(svc: Services) -> tuple[int | None, list[int]]:
         outcome = await file_request(
@@ -262,16 +284,16 @@ def test_switched_off_manager_sends_new_requests_to_triage(world: World) -> None
 def test_new_house_is_found_by_residents_as_they_type(world: World) -> None:
     building = call(
         world,
-        catalog.create_building,
+        buildings.create_building,
         sysadmin(world),
         BuildingForm(
             street=" Проспект  Нефтяников ",
             house="7А",
-            manager_id=str(world.orgs["tsj"]),
+            manager_id=world.orgs["tsj"],
             latitude="55,2991",
             longitude="52.0062",
-            floors="9",
-            flats="144",
+            floors=9,
+            flats=144,
         ),
     )
     assert building.street == "Проспект Нефтяников"
@@ -287,9 +309,9 @@ def test_house_manager_must_be_a_uk_or_tsj_and_the_address_unique(world: World) 
         with pytest.raises(InvalidInput) as error:
             call(
                 world,
-                catalog.create_building,
+                buildings.create_building,
                 admin,
-                BuildingForm("улица Мира", "1", manager_id=str(world.orgs[org])),
+                BuildingForm(street="улица Мира", house="1", manager_id=world.orgs[org]),
             )
         assert error.value.fields == {
             "manager_id": "Дом обслуживает УК или ТСЖ: выберите из списка."
@@ -297,26 +319,30 @@ def test_house_manager_must_be_a_uk_or_tsj_and_the_address_unique(world: World) 
     with pytest.raises(InvalidInput) as bad:
         call(
             world,
-            catalog.create_building,
+            buildings.create_building,
             admin,
-            BuildingForm("", "", latitude="север", floors="0"),
+            BuildingForm(latitude="север", floors=0),
         )
     assert set(bad.value.fields) == {"street", "house", "latitude", "floors"}
     with pytest.raises(InvalidInput) as duplicate:
-        call(world, catalog.create_building, admin, BuildingForm("улица Ленина", "12"))
+        call(
+            world, buildings.create_building, admin, BuildingForm(street="улица Ленина", house="12")
+        )
     assert duplicate.value.fields == {"house": "Такой дом уже есть в реестре."}
     assert count(world, Building) == 5
-    unmanaged = call(world, catalog.create_building, admin, BuildingForm("улица Мира", "1"))
+    unmanaged = call(
+        world, buildings.create_building, admin, BuildingForm(street="улица Мира", house="1")
+    )
     assert unmanaged.manager_id is None
 
 
 def test_editing_a_house_moves_it_to_another_manager(world: World) -> None:
     updated = call(
         world,
-        catalog.update_building,
+        buildings.update_building,
         sysadmin(world),
         world.buildings["orphan"],
-        BuildingForm("улица Новая", "1", manager_id=str(world.orgs["uk2"]), floors="5"),
+        BuildingForm(street="улица Новая", house="1", manager_id=world.orgs["uk2"], floors=5),
     )
     assert (updated.manager_id, updated.floors) == (world.orgs["uk2"], 5)
 
@@ -328,7 +354,7 @@ def test_editing_a_house_moves_it_to_another_manager(world: World) -> None:
 def test_category_deadline_is_typed_in_units_and_shown_in_human_terms(world: World) -> None:
     category = call(
         world,
-        catalog.create_category,
+        categories.create_category,
         sysadmin(world),
         CategoryForm(
             name="Сосульки на крыше",
@@ -339,13 +365,13 @@ def test_category_deadline_is_typed_in_units_and_shown_in_human_terms(world: Wor
             deadline_unit="hour",
             summer_deadline_value="3",
             summer_deadline_unit="day",
-            active="on",
-            sort="5",
+            active=True,
+            sort=5,
         ),
     )
     assert (category.deadline_minutes, category.summer_deadline_minutes) == (90, 4320)
     assert category.handler == "manager" and category.handler_organisation_id is None
-    assert [catalog.human_minutes(m) for m in (30, 120, 1440, 11520, 90, 1500)] == [
+    assert [deadline_units.human_minutes(m) for m in (30, 120, 1440, 11520, 90, 1500)] == [
         "30 мин",
         "2 ч",
         "1 сут",
@@ -353,8 +379,8 @@ def test_category_deadline_is_typed_in_units_and_shown_in_human_terms(world: Wor
         "1 ч 30 мин",
         "1 сут 1 ч",
     ]
-    assert catalog.split_minutes(11520) == ("8", "day")
-    form = CategoryForm.from_category(category)
+    assert deadline_units.split_minutes(11520) == ("8", "day")
+    form = CategoryForm.of(category)
     assert (form.deadline_value, form.deadline_unit) == ("90", "min")
 
 
@@ -363,7 +389,7 @@ def test_category_code_handler_and_deadline_are_checked(world: World) -> None:
     with pytest.raises(InvalidInput) as error:
         call(
             world,
-            catalog.create_category,
+            categories.create_category,
             admin,
             CategoryForm(
                 name="Вода",
@@ -371,28 +397,28 @@ def test_category_code_handler_and_deadline_are_checked(world: World) -> None:
                 priority="soon",
                 deadline_value="0",
                 handler="organisation",
-                handler_organisation_id=str(world.orgs["c1"]),
+                handler_organisation_id=world.orgs["c1"],
             ),
         )
     assert set(error.value.fields) == {"code", "priority", "deadline", "handler_organisation_id"}
     with pytest.raises(InvalidInput) as duplicate:
         call(
             world,
-            catalog.create_category,
+            categories.create_category,
             admin,
             CategoryForm(name="Протечка", code="leak", deadline_value="30", deadline_unit="min"),
         )
     assert duplicate.value.fields == {"code": "Категория с таким кодом уже есть."}
     water = call(
         world,
-        catalog.create_category,
+        categories.create_category,
         admin,
         CategoryForm(
             name="Слабый напор",
             code="pressure",
             deadline_value="1",
             handler="organisation",
-            handler_organisation_id=str(world.orgs["rso"]),
+            handler_organisation_id=world.orgs["rso"],
         ),
     )
     assert water.handler_organisation_id == world.orgs["rso"]
@@ -400,10 +426,10 @@ def test_category_code_handler_and_deadline_are_checked(world: World) -> None:
 
 
 def test_hidden_category_is_no_longer_offered(world: World) -> None:
-    leak = call(world, catalog.get_category, sysadmin(world), world.categories["leak"])
-    form = CategoryForm.from_category(leak)
-    form.active = ""
-    call(world, catalog.update_category, sysadmin(world), leak.id, form)
+    leak = call(world, categories.get_category, sysadmin(world), world.categories["leak"])
+    form = CategoryForm.of(leak)
+    form.active = False
+    call(world, categories.update_category, sysadmin(world), leak.id, form)
     offered = with_services(world, queries.categories)
     assert leak.id not in {c.id for c in offered} and len(offered) == 4
 
@@ -417,25 +443,43 @@ def test_created_staff_account_signs_in_and_belongs_to_its_organisation(world: W
     with pytest.raises(InvalidInput) as error:
         call(
             world,
-            catalog.create_user,
+            users.create_user,
             admin,
-            UserForm("new.disp", "Новый", "dispatcher", str(world.orgs["c1"]), "", "secret-123"),
+            UserForm(
+                login="new.disp",
+                name="Новый",
+                role="dispatcher",
+                organisation_id=world.orgs["c1"],
+                password="secret-123",
+            ),
         )
     assert error.value.fields == {
         "organisation_id": "Выберите организацию, подходящую для этой роли."
     }
     user = call(
         world,
-        catalog.create_user,
+        users.create_user,
         admin,
-        UserForm("New.Disp", "Новый", "dispatcher", str(world.orgs["uk2"]), "", "s3cret-12"),
+        UserForm(
+            login="New.Disp",
+            name="Новый",
+            role="dispatcher",
+            organisation_id=world.orgs["uk2"],
+            password="s3cret-12",
+        ),
     )
     assert (user.login, user.organisation_id) == ("new.disp", world.orgs["uk2"])
     operator = call(
         world,
-        catalog.create_user,
+        users.create_user,
         admin,
-        UserForm("op2", "Оператор", "operator", str(world.orgs["uk2"]), "", "s3cret-12"),
+        UserForm(
+            login="op2",
+            name="Оператор",
+            role="operator",
+            organisation_id=world.orgs["uk2"],
+            password="s3cret-12",
+        ),
     )
     assert operator.organisation_id is None
     assert call(world, accounts.authenticate, "new.disp", "s3cret-12") is not None
@@ -443,16 +487,16 @@ def test_created_staff_account_signs_in_and_belongs_to_its_organisation(world: W
 
 def test_switched_off_account_cannot_sign_in_and_a_new_password_works(world: World) -> None:
     admin = sysadmin(world)
-    call(world, catalog.set_user_active, admin, world.users["dispatcher"], False)
+    call(world, users.set_user_active, admin, world.users["dispatcher"], False)
     assert call(world, accounts.authenticate, "dispatcher", "password123") is None
-    call(world, catalog.set_user_active, admin, world.users["dispatcher"], True)
+    call(world, users.set_user_active, admin, world.users["dispatcher"], True)
     with pytest.raises(InvalidInput):
-        call(world, catalog.reset_password, admin, world.users["dispatcher"], "short")
-    call(world, catalog.reset_password, admin, world.users["dispatcher"], "brand-new-pass")
+        call(world, users.reset_password, admin, world.users["dispatcher"], "short")
+    call(world, users.reset_password, admin, world.users["dispatcher"], "brand-new-pass")
     assert call(world, accounts.authenticate, "dispatcher", "password123") is None
     assert call(world, accounts.authenticate, "dispatcher", "brand-new-pass") is not None
     with pytest.raises(InvalidInput) as own:
-        call(world, catalog.set_user_active, admin, world.users["sysadmin"], False)
+        call(world, users.set_user_active, admin, world.users["sysadmin"], False)
     assert own.value.fields == {"active": "Нельзя отключить собственную учётную запись."}
 
 
@@ -482,7 +526,7 @@ def set_inn(world: World, org: str, inn: str) -> None:
 
 def test_csv_import_adds_houses_found_by_name_short_name_or_inn(world: World) -> None:
     set_inn(world, "uk2", "1647012345")
-    report = call(world, catalog.import_buildings_csv, GOOD_CSV.encode("utf-8"))
+    report = call(world, building_import.import_buildings_csv, GOOD_CSV.encode("utf-8"))
     assert report.errors == []
     assert report.summary() == "Добавлено: 4, обновлено: 0, без изменений: 0."
     neft7 = building_at(world, "проспект Нефтяников", "7")
@@ -504,13 +548,13 @@ def test_csv_import_reads_windows_1251_with_commas_and_russian_headers(world: Wo
         "улица Гагарина,6,ТСЖ Ленина 5,5\r\n"
         "улица Гагарина,8,Уютный дом,4\r\n"
     )
-    report = call(world, catalog.import_buildings_csv, text.encode("cp1251"))
+    report = call(world, building_import.import_buildings_csv, text.encode("cp1251"))
     assert report.errors == ["Строка 3: организация «Уютный дом» не найдена."], (
         "a name that matches nobody is reported, not guessed"
     )
     assert building_at(world, "улица Гагарина", "6") is None
     fixed = text.replace("Уютный дом", "УК Уютный дом")
-    report = call(world, catalog.import_buildings_csv, fixed.encode("cp1251"))
+    report = call(world, building_import.import_buildings_csv, fixed.encode("cp1251"))
     assert (report.added, report.errors) == (2, [])
     assert building_at(world, "улица Гагарина", "6").floors == 5
 
@@ -526,7 +570,7 @@ def test_csv_import_with_bad_rows_writes_nothing_and_names_every_line(world: Wor
         "улица Мира;10;УК Уютный дом;\n"
         "улица Мира;15;;\n"
     )
-    report = call(world, catalog.import_buildings_csv, text.encode())
+    report = call(world, building_import.import_buildings_csv, text.encode())
     assert report.errors == [
         "Строка 3: улица: укажите улицу.",
         "Строка 4: «Сантехмонтаж» — не УК и не ТСЖ, дома она не обслуживает.",
@@ -539,13 +583,22 @@ def test_csv_import_with_bad_rows_writes_nothing_and_names_every_line(world: Wor
     assert count(world, Building) == 5
 
 
+def test_csv_row_with_a_word_for_a_number_still_names_its_other_mistakes(world: World) -> None:
+    text = "street;house;manager;floors\nулица Мира;;Никто;много\n"
+    report = call(world, building_import.import_buildings_csv, text.encode())
+    assert report.errors == [
+        "Строка 2: дом: укажите номер дома; этажей: введите целое число; "
+        "организация «Никто» не найдена."
+    ]
+
+
 def test_csv_import_updates_houses_it_already_knows(world: World) -> None:
     first = (
         "street;house;manager;floors\n"
         "улица Ленина;12;УК Заинск-Сервис;5\n"
         "улица Мира;1;УК Уютный дом;9\n"
     )
-    assert call(world, catalog.import_buildings_csv, first.encode()).summary() == (
+    assert call(world, building_import.import_buildings_csv, first.encode()).summary() == (
         "Добавлено: 1, обновлено: 1, без изменений: 0."
     )
     again = (
@@ -553,19 +606,19 @@ def test_csv_import_updates_houses_it_already_knows(world: World) -> None:
         "Улица Ленина;12;УК Заинск-Сервис;5\n"
         "улица Мира;1;ТСЖ Ленина 5;9\n"
     )
-    report = call(world, catalog.import_buildings_csv, again.encode())
+    report = call(world, building_import.import_buildings_csv, again.encode())
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
     assert count(world, Building) == 6
     assert building_at(world, "улица Мира", "1").manager_id == world.orgs["tsj"]
 
 
 def test_csv_without_required_columns_is_refused_whole(world: World) -> None:
-    report = call(world, catalog.import_buildings_csv, "улица;дом\nулица Мира;1\n".encode())
+    report = call(world, building_import.import_buildings_csv, "улица;дом\nулица Мира;1\n".encode())
     assert report.errors == [
         "Строка 1: нет столбцов manager. Нужны столбцы street, house, manager "
         "(необязательные: latitude, longitude, floors, flats)."
     ]
-    assert call(world, catalog.import_buildings_csv, b"  \n").errors == ["Файл пустой."]
+    assert call(world, building_import.import_buildings_csv, b"  \n").errors == ["Файл пустой."]
 
 
 def test_import_buildings_command_prints_the_summary_and_fails_on_errors(

@@ -168,11 +168,20 @@ def test_house_form_rejects_a_contractor_as_manager_and_a_taken_address(
     response = post(
         admin,
         "/sysadmin/buildings/new",
-        {"street": "улица Мира", "house": "5", "manager_id": world.orgs["c1"], "floors": "много"},
+        {"street": "улица Мира", "house": "5", "manager_id": world.orgs["c1"], "floors": "0"},
     )
     assert response.status_code == 422
     assert "Дом обслуживает УК или ТСЖ: выберите из списка." in response.text
-    assert "Введите целое число." in response.text
+    assert "Число от 1 до 200." in response.text
+    # A word where a number belongs is refused before anything is looked up.
+    not_a_number = post(
+        admin,
+        "/sysadmin/buildings/new",
+        {"street": "улица Мира", "house": "5", "manager_id": world.orgs["uk2"], "floors": "много"},
+    )
+    assert not_a_number.status_code == 422
+    assert "Введите целое число." in not_a_number.text
+    assert 'value="много"' in not_a_number.text, "what was typed stays in the form"
     taken = post(admin, "/sysadmin/buildings/new", {"street": "улица Ленина", "house": "12"})
     assert taken.status_code == 422 and "Такой дом уже есть в реестре." in taken.text
     assert count(world, Building) == 5
@@ -297,3 +306,30 @@ def test_switched_off_dispatcher_is_signed_out_and_a_reset_password_works(world:
             == 422
         )
         login(client, "dispatcher", "new-pass-42")
+
+
+def test_an_id_beyond_what_the_database_holds_is_refused_before_any_lookup(
+    world: World, admin: TestClient[Any]
+) -> None:
+    for kind in ("organisations", "buildings", "categories"):
+        assert admin.get(f"/sysadmin/{kind}/{2**31}").status_code == 400, kind
+        assert admin.get(f"/sysadmin/{kind}/{2**31 - 1}").status_code == 404, kind
+    assert post(admin, f"/sysadmin/users/{2**40}/active", {"active": "0"}).status_code == 400
+    assert count(world, User, User.active.is_(False)) == 0
+
+
+def test_unticking_available_hides_a_category_from_the_page(
+    world: World, admin: TestClient[Any]
+) -> None:
+    url = f"/sysadmin/categories/{world.categories['window']}"
+    form = admin.get(url).text
+    assert re.search(r'name="active" value="on" checked', form)
+    saved = post(
+        admin,
+        url,
+        {"name": "Разбито окно в подъезде", "code": "window", "priority": "normal",
+         "deadline_value": "1", "deadline_unit": "day", "handler": "manager"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    assert count(world, Category, Category.active.is_(False)) == 1
+    assert not re.search(r'name="active" value="on" checked', admin.get(url).text)

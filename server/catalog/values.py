@@ -1,0 +1,66 @@
+"""How typed-in settings values are read: one line of text, numbers with a decimal comma, ranges,
+ids picked from a list.
+
+Each check adds a Russian message under the field's name to `errors` instead of raising, so a
+form reports every mistake at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from server.i18n import gettext as _
+from server.shared.forms import DB_INT_MAX
+
+N = TypeVar("N", int, float)
+
+
+def picked(message: Any) -> msgspec.Meta:
+    """For `Annotated[int, picked(...)]`: an id chosen from a list, and what to say (a lazy
+    message) when what came is none."""
+    return msgspec.Meta(ge=1, le=DB_INT_MAX, extra={"error": message})
+
+
+def one_line(text: str) -> str:
+    """Inner runs of blanks folded to one space, as names and addresses are compared."""
+    return " ".join(text.split())
+
+
+def line(
+    text: str,
+    name: str,
+    errors: dict[str, str],
+    longest: int,
+    too_long: str,
+    missing: str | None = None,
+) -> str:
+    """One line of text no longer than `longest`; required when there is a `missing` message."""
+    value = one_line(text)
+    if not value and missing is not None:
+        errors[name] = missing
+    elif len(value) > longest:
+        errors[name] = too_long
+    return value
+
+
+def in_range(value: N | None, name: str, errors: dict[str, str], lo: N, hi: N) -> N | None:
+    if value is not None and not lo <= value <= hi:
+        errors[name] = _("Число от %(lo)s до %(hi)s.", lo=lo, hi=hi)
+        return None
+    return value
+
+
+def decimal(
+    text: str, name: str, errors: dict[str, str], not_a_number: str | None = None
+) -> float | None:
+    """A number typed with a point or a comma («55,2991»), or None when left empty."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        errors[name] = not_a_number or _("Введите число, например 55.3012.")
+        return None
