@@ -37,15 +37,11 @@ from server.db.models import (
 )
 from server.db.session import Database
 from server.i18n import gettext as _
-from server.requests.commands import (
-    ActionInput,
-    NewRequest,
-    active_work_order,
-    file_request,
-    perform,
-)
+from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import TOWN_TZ, DeadlineRule, due_at, warn_at
+from server.requests.filing import NewRequest, file_request
 from server.requests.qr import job_url
+from server.requests.timeline import active_work_order
 from server.requests.workflow import OPEN_WORK_STATES, Action, State
 from server.settings import Settings
 from server.shared.events import RequestEvent

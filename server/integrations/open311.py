@@ -32,8 +32,8 @@ from server.i18n import gettext as _
 from server.i18n import local_time
 from server.integrations.tokens import TokenHolder
 from server.requests import queries
-from server.requests.commands import NewRequest, file_request
 from server.requests.deadlines import TOWN_TZ, is_overdue
+from server.requests.filing import NewRequest, file_request
 from server.requests.labels import state_label
 from server.requests.workflow import FINAL_STATES, State
 from server.shared.errors import InvalidInput

@@ -15,6 +15,7 @@ from server.i18n import gettext as _
 
 JOB_PATH = "/jobs/"
 _TOKEN = re.compile(r"/jobs/([A-Za-z0-9_-]{16,64})/?$")
+_QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def job_url(base_url: str, token: str) -> str:
@@ -41,13 +42,13 @@ class QrCheck:
 
 def read_codes(image: Image.Image) -> list[str]:
     """Every QR text in the picture; tries a grey, contrast-stretched copy when needed."""
-    texts = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    texts = [r.text for r in zxingcpp.read_barcodes(image, formats=_QR_CODES)]
     if texts:
         return texts
     grey = ImageOps.autocontrast(image.convert("L"))
     if max(grey.size) > 2000:
         grey.thumbnail((2000, 2000))
-    return [r.text for r in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [r.text for r in zxingcpp.read_barcodes(grey, formats=_QR_CODES)]
 
 
 def token_in(text: str) -> str | None:

@@ -11,13 +11,20 @@ from sqlalchemy.orm import selectinload
 from server.db.models import Request, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import workflow
-from server.requests.commands import ActionInput, perform
+from server.requests.actions import ActionInput, perform
 from server.requests.qr import job_url, qr_svg
 from server.requests.timeline import active_work_order, facts_of
 from server.requests.workflow import Action, State
 from server.shared.errors import NotFound
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
+
+# Who is offered the printed sheet on the request page: the people who hand it out or carry it.
+PRINTING_ROLES = frozenset({Role.DISPATCHER, Role.CONTRACTOR, Role.WORKER})
+
+
+def prints_work_orders(role: str) -> bool:
+    return role in PRINTING_ROLES
 
 
 @dataclass

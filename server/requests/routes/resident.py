@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
 from server.requests import media, queries
-from server.requests.commands import NewRequest, file_request
+from server.requests.filing import NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import flash, redirect, render
