@@ -108,7 +108,7 @@ async def perform(
     spec = ACTIONS[action]
     if data.completion_key and (done := await _completed_with_key(svc, data.completion_key)):
         return Outcome(done, created=False)
-    reason = _reason(spec, data.reason)
+    reason = reason_of(spec, data.reason)
     signed = await _signed_order(svc, actor, spec, request_id, data)
     stored = [signed.filename] if signed is not None else []
     try:
@@ -148,7 +148,8 @@ def actions_for(user: User, request: Request, work_order: WorkOrder | None) -> l
     return workflow.available_actions(actor_of(user), facts_of(request, work_order))
 
 
-def _reason(spec: ActionSpec, raw: str) -> str:
+def reason_of(spec: ActionSpec, raw: str) -> str:
+    """The written reason as the action keeps it, or InvalidInput."""
     reason = clean_text(raw)
     if len(reason) > MAX_REASON:
         raise InvalidInput(reason=_("Слишком длинный текст (до 2000 знаков)."))
