@@ -21,17 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.accounts.people import actor_of
-from server.db.models import (
-    Attachment,
-    Organisation,
-    OrganisationContractor,
-    Rating,
-    Request,
-    TimelineEntry,
-    User,
-    WorkOrder,
-    utcnow,
-)
+from server.db import models
+from server.db.models import Request, TimelineEntry, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import media, workflow
 from server.requests.filing import Outcome
@@ -112,34 +103,30 @@ async def perform(
     signed = await _signed_order(svc, actor, spec, request_id, data)
     stored = [signed.filename] if signed is not None else []
     try:
-        async with svc.db.begin() as session:
-            request, order, facts = await _load(session, request_id)
-            _authorise(actor, spec, request, facts, data.expected_version)
-            if signed is not None and (order is None or order.id != signed.work_order_id):
-                raise StaleChange()  # another contractor took the job while the photo was read
-            now = utcnow()
-            step = Step(session, actor, spec, request, order, data, reason, now, signed)
-            entries = await USE_CASES[action](step)
-            request.updated_at = now
-            await session.flush()
-            event = event_of(request, entries[-1])
-            await svc.record(session, event)
+        with media.removed_on_failure(svc.settings.media_dir, stored):
+            async with svc.db.begin() as session:
+                request, order, facts = await _load(session, request_id)
+                _authorise(actor, spec, request, facts, data.expected_version)
+                if signed is not None and (order is None or order.id != signed.work_order_id):
+                    raise StaleChange()  # another contractor took the job while it was read
+                now = utcnow()
+                step = Step(session, actor, spec, request, order, data, reason, now, signed)
+                entries = await USE_CASES[action](step)
+                request.updated_at = now
+                await session.flush()
+                event = event_of(request, entries[-1])
+                await svc.record(session, event)
     except StaleDataError:
-        media.remove(svc.settings.media_dir, stored)
         raise StaleChange() from None
     except IntegrityError:
-        media.remove(svc.settings.media_dir, stored)
         if data.completion_key and (done := await _completed_with_key(svc, data.completion_key)):
             return Outcome(done, created=False)
-        raise
-    except BaseException:
-        media.remove(svc.settings.media_dir, stored)
         raise
     await svc.announce([event])
     return Outcome(request)
 
 
-def actions_for(user: User, request: Request, work_order: WorkOrder | None) -> list[Action]:
+def actions_for(user: models.User, request: Request, work_order: WorkOrder | None) -> list[Action]:
     """What this signed-in person may do to a request shown in a list (its row's buttons).
 
     Lists do not load ratings: an action taken only once per request may be offered again and
@@ -246,7 +233,7 @@ async def _assign(step: Step) -> list[TimelineEntry]:
 
 async def _hand_over(step: Step) -> list[TimelineEntry]:
     """Transfer or route: another organisation serves the request from now on."""
-    target = await step.session.get(Organisation, step.data.organisation_id or 0)
+    target = await step.session.get(models.Organisation, step.data.organisation_id or 0)
     if (
         target is None
         or not target.active
@@ -278,7 +265,7 @@ async def _complete(step: Step) -> list[TimelineEntry]:
     entry = await step.record(work_order_id=order.id)
     note = _qr_entry(request, signed.check, now)
     step.session.add(
-        Attachment(
+        models.Attachment(
             request_id=request.id,
             work_order_id=order.id,
             timeline_entry_id=entry.id,
@@ -309,7 +296,7 @@ async def _confirm(step: Step) -> list[TimelineEntry]:
 
 
 async def _assign_worker(step: Step) -> list[TimelineEntry]:
-    worker = await step.session.get(User, step.data.worker_id or 0)
+    worker = await step.session.get(models.User, step.data.worker_id or 0)
     if (
         worker is None
         or worker.role != Role.WORKER
@@ -327,7 +314,7 @@ async def _rate(step: Step) -> list[TimelineEntry]:
     if score is None or not 1 <= score <= 5:
         raise InvalidInput(score=_("Поставьте оценку от 1 до 5."))
     step.session.add(
-        Rating(
+        models.Rating(
             request_id=step.request.id,
             resident_id=step.request.resident_id,
             score=score,
@@ -370,12 +357,12 @@ def _qr_entry(request: Request, check: QrCheck, at: datetime) -> TimelineEntry:
 
 async def _contractor_for(
     session: AsyncSession, request: Request, contractor_id: int | None
-) -> Organisation:
-    contractor = await session.get(Organisation, contractor_id or 0)
+) -> models.Organisation:
+    contractor = await session.get(models.Organisation, contractor_id or 0)
     linked = await session.scalar(
-        select(OrganisationContractor.contractor_id).where(
-            OrganisationContractor.organisation_id == request.organisation_id,
-            OrganisationContractor.contractor_id == (contractor_id or 0),
+        select(models.OrganisationContractor.contractor_id).where(
+            models.OrganisationContractor.organisation_id == request.organisation_id,
+            models.OrganisationContractor.contractor_id == (contractor_id or 0),
         )
     )
     if contractor is None or not contractor.active or linked is None:

@@ -107,19 +107,16 @@ async def file_request(svc: Services, actor: Actor, form: NewRequest) -> Outcome
 
     stored = await asyncio.to_thread(media.store_all, svc.settings.media_dir, processed)
     try:
-        async with svc.db.begin() as session:
-            request, entry = await _insert_request(
-                session, actor, form, description, flat, caller_phone, key, processed, stored
-            )
-            event = event_of(request, entry)
-            await svc.record(session, event)
+        with media.removed_on_failure(svc.settings.media_dir, stored):
+            async with svc.db.begin() as session:
+                request, entry = await _insert_request(
+                    session, actor, form, description, flat, caller_phone, key, processed, stored
+                )
+                event = event_of(request, entry)
+                await svc.record(session, event)
     except IntegrityError:
-        media.remove(svc.settings.media_dir, stored)
         if key is not None and (existing := await _by_idempotency_key(svc, key)) is not None:
             return Outcome(existing, created=False)
-        raise
-    except BaseException:
-        media.remove(svc.settings.media_dir, stored)
         raise
     await svc.announce([event])
     return Outcome(request)

@@ -6,6 +6,8 @@ import io
 import secrets
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +98,16 @@ def remove(media_dir: Path, names: list[str]) -> None:
     """Undo stored files when the transaction that would reference them fails."""
     for name in names:
         (media_dir / name).unlink(missing_ok=True)
+
+
+@contextmanager
+def removed_on_failure(media_dir: Path, names: list[str]) -> Iterator[None]:
+    """Files stored before a transaction opens stay only if it commits."""
+    try:
+        yield
+    except BaseException:
+        remove(media_dir, names)
+        raise
 
 
 def media_path(media_dir: Path, name: str) -> Path | None:

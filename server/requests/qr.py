@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
@@ -70,8 +69,3 @@ def check_work_order_photo(image: Image.Image, token: str, base_url: str = "") -
         _("На фото QR-код другого заказ-наряда. Нужна проверка диспетчером."),
         texts[0],
     )
-
-
-def decode_bytes(data: bytes) -> list[str]:
-    with Image.open(io.BytesIO(data)) as image:
-        return read_codes(image.convert("RGB"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import ClientRedirect
@@ -24,27 +25,18 @@ from server.shared.services import Services
 class ActionForm(Form):
     """What any action's form may send; each action reads the fields it needs."""
 
-    version: Count | None = None
+    expected_version: Count | None = msgspec.field(default=None, name="version")
     reason: str = ""
     contractor_id: Id | None = None
     organisation_id: Id | None = None
     worker_id: Id | None = None
     score: int | None = None  # the range is the rating's own rule
-    completion_key: str = ""
+    completion_key: str | None = None
 
 
 async def action_input(form: Any) -> ActionInput:
-    fields = ActionForm.parse(form)
-    return ActionInput(
-        expected_version=fields.version,
-        reason=fields.reason,
-        contractor_id=fields.contractor_id,
-        organisation_id=fields.organisation_id,
-        worker_id=fields.worker_id,
-        score=fields.score,
-        photo=await read_upload(form.get("photo"), "photo"),
-        completion_key=fields.completion_key or None,
-    )
+    fields = msgspec.structs.asdict(ActionForm.parse(form))
+    return ActionInput(**fields, photo=await read_upload(form.get("photo"), "photo"))
 
 
 async def page_context(

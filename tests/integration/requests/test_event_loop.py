@@ -97,7 +97,9 @@ def test_filing_with_a_12_megapixel_photo_keeps_the_event_loop_free(
                     "Течёт кран на кухне",
                     photos=[photo],
                 )
-                worst.append(await worst_gap_while(lambda: file_request(svc, resident, form)))
+                worst.append(
+                    await worst_gap_while(lambda form=form: file_request(svc, resident, form))
+                )
                 if worst[-1] < MAX_LAG:
                     break
             return worst
