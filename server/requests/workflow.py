@@ -127,14 +127,16 @@ def _stay(states: Iterable[State]) -> dict[State, State]:
     return {state: state for state in states}
 
 
-S, R, W = State, Role, Reach
-
 ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(
         Action.ASSIGN,
         # Once assigned, another contractor may still be chosen before the work starts.
-        moves={S.NEW: S.ASSIGNED, S.ASSIGNED: S.ASSIGNED, S.REWORK: S.ASSIGNED},
-        reach={R.DISPATCHER: W.OWN_ORGANISATION},
+        moves={
+            State.NEW: State.ASSIGNED,
+            State.ASSIGNED: State.ASSIGNED,
+            State.REWORK: State.ASSIGNED,
+        },
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
         form=FormKind.CONTRACTOR,
         button=_("Назначить подрядчика"),
         entry=_("Назначен подрядчик"),
@@ -142,8 +144,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.TRANSFER,
-        moves={S.NEW: S.NEW},
-        reach={R.DISPATCHER: W.OWN_ORGANISATION},
+        moves={State.NEW: State.NEW},
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
         form=FormKind.ORGANISATION,
         button=_("Передать другой организации"),
         entry=_("Передана другой организации"),
@@ -152,8 +154,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.ROUTE,
-        moves={S.NEW: S.NEW},
-        reach={R.CITY_ADMIN: W.TRIAGE_QUEUE},
+        moves={State.NEW: State.NEW},
+        reach={Role.CITY_ADMIN: Reach.TRIAGE_QUEUE},
         form=FormKind.ORGANISATION,
         button=_("Направить в организацию"),
         entry=_("Направлена в организацию"),
@@ -162,8 +164,12 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.DECLINE,
-        moves={S.NEW: S.DECLINED, S.ASSIGNED: S.DECLINED, S.REWORK: S.DECLINED},
-        reach={R.DISPATCHER: W.OWN_ORGANISATION},
+        moves={
+            State.NEW: State.DECLINED,
+            State.ASSIGNED: State.DECLINED,
+            State.REWORK: State.DECLINED,
+        },
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
         form=FormKind.REASON,
         button=_("Отклонить"),
         entry=_("Отклонена"),
@@ -174,8 +180,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.START,
-        moves={S.ASSIGNED: S.IN_PROGRESS, S.REWORK: S.IN_PROGRESS},
-        reach={R.CONTRACTOR: W.OWN_CONTRACTOR, R.WORKER: W.OWN_JOB},
+        moves={State.ASSIGNED: State.IN_PROGRESS, State.REWORK: State.IN_PROGRESS},
+        reach={Role.CONTRACTOR: Reach.OWN_CONTRACTOR, Role.WORKER: Reach.OWN_JOB},
         form=FormKind.BUTTON,
         button=_("Начать работы"),
         entry=_("Работы начаты"),
@@ -184,8 +190,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(
         Action.COMPLETE,
         # A worker in the field may scan, photograph and complete without pressing «Начать».
-        moves={S.ASSIGNED: S.DONE, S.IN_PROGRESS: S.DONE, S.REWORK: S.DONE},
-        reach={R.CONTRACTOR: W.OWN_CONTRACTOR, R.WORKER: W.OWN_JOB},
+        moves={State.ASSIGNED: State.DONE, State.IN_PROGRESS: State.DONE, State.REWORK: State.DONE},
+        reach={Role.CONTRACTOR: Reach.OWN_CONTRACTOR, Role.WORKER: Reach.OWN_JOB},
         form=FormKind.PHOTO,
         button=_("Отметить выполнение"),
         entry=_("Работы выполнены"),
@@ -194,8 +200,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.VERIFY,
-        moves={S.DONE: S.VERIFIED},
-        reach={R.DISPATCHER: W.OWN_ORGANISATION},
+        moves={State.DONE: State.VERIFIED},
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
         form=FormKind.BUTTON,
         button=_("Подтвердить выполнение"),
         entry=_("Выполнение подтверждено диспетчером"),
@@ -203,8 +209,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.RETURN,
-        moves={S.DONE: S.REWORK, S.VERIFIED: S.REWORK},
-        reach={R.DISPATCHER: W.OWN_ORGANISATION},
+        moves={State.DONE: State.REWORK, State.VERIFIED: State.REWORK},
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
         form=FormKind.REASON,
         button=_("Вернуть на доработку"),
         entry=_("Возвращена на доработку"),
@@ -214,8 +220,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.CONFIRM,
-        moves={S.VERIFIED: S.CLOSED},
-        reach={R.RESIDENT: W.OWN_REQUEST},
+        moves={State.VERIFIED: State.CLOSED},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST},
         form=FormKind.BUTTON,
         button=_("Проблема решена"),
         entry=_("Житель подтвердил выполнение"),
@@ -223,8 +229,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.DISPUTE,
-        moves={S.DONE: S.REWORK, S.VERIFIED: S.REWORK},
-        reach={R.RESIDENT: W.OWN_REQUEST},
+        moves={State.DONE: State.REWORK, State.VERIFIED: State.REWORK},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST},
         form=FormKind.REASON,
         button=_("Не решена — оспорить"),
         entry=_("Житель оспорил выполнение"),
@@ -234,8 +240,8 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         Action.CANCEL,
-        moves={S.NEW: S.CANCELLED, S.ASSIGNED: S.CANCELLED},
-        reach={R.RESIDENT: W.OWN_REQUEST, R.OPERATOR: W.ANY},
+        moves={State.NEW: State.CANCELLED, State.ASSIGNED: State.CANCELLED},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST, Role.OPERATOR: Reach.ANY},
         form=FormKind.REASON,
         button=_("Отменить заявку"),
         entry=_("Отменена"),
@@ -246,11 +252,11 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
         Action.COMMENT,
         moves=_stay(OPEN_STATES),
         reach={
-            R.RESIDENT: W.OWN_REQUEST,
-            R.OPERATOR: W.ANY,
-            R.DISPATCHER: W.OWN_ORGANISATION,
-            R.CONTRACTOR: W.OWN_CONTRACTOR,
-            R.WORKER: W.OWN_JOB,
+            Role.RESIDENT: Reach.OWN_REQUEST,
+            Role.OPERATOR: Reach.ANY,
+            Role.DISPATCHER: Reach.OWN_ORGANISATION,
+            Role.CONTRACTOR: Reach.OWN_CONTRACTOR,
+            Role.WORKER: Reach.OWN_JOB,
         },
         form=FormKind.REASON,
         button=_("Комментировать"),
@@ -263,7 +269,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(
         Action.ASSIGN_WORKER,
         moves=_stay(CONTRACTOR_WORK_STATES),
-        reach={R.CONTRACTOR: W.OWN_CONTRACTOR},
+        reach={Role.CONTRACTOR: Reach.OWN_CONTRACTOR},
         form=FormKind.WORKER,
         button=_("Назначить исполнителя"),
         entry=_("Назначен исполнитель"),
@@ -272,7 +278,7 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
     ActionSpec(
         Action.RATE,
         moves=_stay(CLOSED_STATES),
-        reach={R.RESIDENT: W.OWN_REQUEST},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST},
         form=FormKind.SCORE,
         button=_("Оценить работу"),
         entry=_("Оценка работы"),
