@@ -46,7 +46,7 @@ from server.oversight import routes as oversight_routes
 from server.oversight.cache import FiguresCache
 from server.oversight.deadline_watch import Watcher as DeadlineWatcher
 from server.pwa import routes as pwa_routes
-from server.requests import labels
+from server.requests import actions, labels, work_orders, workflow
 from server.requests.routes import (
     contractor,
     directory,
@@ -78,6 +78,9 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
             state_label=labels.state_label,
             state_explanation=labels.state_explanation,
             action_label=labels.action_label,
+            action_spec=workflow.ACTIONS.__getitem__,
+            actions_for=actions.actions_for,
+            prints_work_orders=work_orders.prints_work_orders,
             entry_label=labels.entry_label,
             role_label=labels.role_label,
             org_kind_label=labels.org_kind_label,

@@ -31,15 +31,11 @@ from server.demo.script import (
     contractor_for,
 )
 from server.i18n import gettext as _
-from server.requests.commands import (
-    ActionInput,
-    NewRequest,
-    active_work_order,
-    file_request,
-    perform,
-)
+from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import TOWN_TZ, DeadlineRule, due_at, warn_at
+from server.requests.filing import NewRequest, file_request
 from server.requests.qr import job_url
+from server.requests.timeline import active_work_order
 from server.requests.workflow import OPEN_WORK_STATES, Action, State
 from server.shared.roles import Actor, Role
 from server.shared.services import Services

@@ -20,8 +20,8 @@ from server.i18n import gettext as _
 from server.integrations.open311.addresses import match_address
 from server.integrations.tokens import TokenHolder
 from server.requests import workflow
-from server.requests.commands import NewRequest, file_request
 from server.requests.deadlines import is_overdue
+from server.requests.filing import NewRequest, file_request
 from server.requests.labels import entry_label, state_label
 from server.requests.queries import REQUEST_DETAILS
 from server.requests.visibility import visible_to

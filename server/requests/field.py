@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from server.db.models import Attachment, Request, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import queries
-from server.requests.commands import ActionInput, perform
+from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import TOWN_TZ, is_overdue
 from server.requests.visibility import visible_to
 from server.requests.workflow import CONTRACTOR_WORK_STATES, FIXED_STATES, Action, State

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.i18n import gettext as _
-from server.requests.workflow import Action, State
+from server.requests.workflow import ACTIONS, Action, State
 from server.shared.roles import OrgKind, Role
 
 
@@ -38,47 +38,26 @@ def state_explanation(state: str) -> str:
 
 def action_label(action: str) -> str:
     """The button that takes the action."""
-    return {
-        Action.ASSIGN: _("Назначить подрядчика"),
-        Action.TRANSFER: _("Передать другой организации"),
-        Action.ROUTE: _("Направить в организацию"),
-        Action.DECLINE: _("Отклонить"),
-        Action.START: _("Начать работы"),
-        Action.COMPLETE: _("Отметить выполнение"),
-        Action.VERIFY: _("Подтвердить выполнение"),
-        Action.RETURN: _("Вернуть на доработку"),
-        Action.CONFIRM: _("Проблема решена"),
-        Action.DISPUTE: _("Не решена — оспорить"),
-        Action.CANCEL: _("Отменить заявку"),
-        Action.COMMENT: _("Комментировать"),
-        Action.ASSIGN_WORKER: _("Назначить исполнителя"),
-        Action.RATE: _("Оценить работу"),
-    }.get(Action(action), action)
+    return str(ACTIONS[Action(action)].button)
 
 
 def entry_label(kind: str) -> str:
     """A timeline entry's headline."""
+    if kind in ACTIONS:
+        return str(ACTIONS[Action(kind)].entry)
+    # Entries that are not workflow actions: filing, and what the service notes itself.
     return {
         "file": _("Заявка подана"),
-        "assign": _("Назначен подрядчик"),
-        "transfer": _("Передана другой организации"),
-        "route": _("Направлена в организацию"),
-        "decline": _("Отклонена"),
-        "start": _("Работы начаты"),
-        "complete": _("Работы выполнены"),
-        "verify": _("Выполнение подтверждено диспетчером"),
-        "return": _("Возвращена на доработку"),
-        "confirm": _("Житель подтвердил выполнение"),
-        "dispute": _("Житель оспорил выполнение"),
-        "cancel": _("Отменена"),
-        "comment": _("Комментарий"),
-        "assign_worker": _("Назначен исполнитель"),
-        "rate": _("Оценка работы"),
         "print": _("Заказ-наряд распечатан"),
         "qr_confirmed": _("QR-код заказ-наряда подтверждён"),
         "qr_flagged": _("Фото требует проверки"),
         "deadline_warning": _("Срок скоро истекает"),
     }.get(kind, kind)
+
+
+def done_label(action: Action) -> str:
+    """What the person is told once the action is taken."""
+    return _("Готово: %(what)s.", what=ACTIONS[action].done)
 
 
 def role_label(role: str) -> str:

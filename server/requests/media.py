@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import secrets
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,13 +15,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
+from server.shared.forms import MAX_UPLOADS, UPLOAD_LIMIT_BYTES
 
-MAX_BYTES = 15 * 1024 * 1024
+MAX_BYTES = UPLOAD_LIMIT_BYTES
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo is the largest a phone makes
 MIN_SIDE = 64
 MAX_SIDE = 12_000
 STORED_LONGEST_SIDE = 2560
-MAX_PHOTOS = 5
+MAX_PHOTOS = MAX_UPLOADS
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "GIF", "BMP", "TIFF"}
 
 # Pillow's own guard, tightened: larger images are refused before they are decoded.
@@ -62,10 +66,18 @@ def process_image(raw: bytes, field: str = "photos") -> ProcessedImage:
         raise InvalidInput(**{field: _("Изображение повреждено.")}) from None
     image = image.convert("RGB")
     image.thumbnail((STORED_LONGEST_SIDE, STORED_LONGEST_SIDE))
-    out = io.BytesIO()
-    # Saving a fresh RGB image writes no EXIF: location and device details are dropped.
-    image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
-    return ProcessedImage(out.getvalue(), image.width, image.height, image)
+    # Saving a fresh RGB image writes no EXIF: location and device details are dropped. Pillow
+    # lets other threads run while it encodes only when it writes to a real file.
+    with tempfile.TemporaryFile() as out:
+        image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+        out.seek(0)
+        data = out.read()
+    return ProcessedImage(data, image.width, image.height, image)
+
+
+def process_images(raws: list[bytes], field: str = "photos") -> list[ProcessedImage]:
+    """Every photo of a form, or InvalidInput for the first one that is not fit."""
+    return [process_image(raw, field) for raw in raws]
 
 
 def store(media_dir: Path, image: ProcessedImage) -> str:
@@ -78,10 +90,24 @@ def store(media_dir: Path, image: ProcessedImage) -> str:
     return name
 
 
+def store_all(media_dir: Path, images: list[ProcessedImage]) -> list[str]:
+    return [store(media_dir, image) for image in images]
+
+
 def remove(media_dir: Path, names: list[str]) -> None:
     """Undo stored files when the transaction that would reference them fails."""
     for name in names:
         (media_dir / name).unlink(missing_ok=True)
+
+
+@contextmanager
+def removed_on_failure(media_dir: Path, names: list[str]) -> Iterator[None]:
+    """Files stored before a transaction opens stay only if it commits."""
+    try:
+        yield
+    except BaseException:
+        remove(media_dir, names)
+        raise
 
 
 def media_path(media_dir: Path, name: str) -> Path | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from server.i18n import gettext as _
 
 JOB_PATH = "/jobs/"
 _TOKEN = re.compile(r"/jobs/([A-Za-z0-9_-]{16,64})/?$")
+_QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def job_url(base_url: str, token: str) -> str:
@@ -41,13 +41,13 @@ class QrCheck:
 
 def read_codes(image: Image.Image) -> list[str]:
     """Every QR text in the picture; tries a grey, contrast-stretched copy when needed."""
-    texts = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    texts = [r.text for r in zxingcpp.read_barcodes(image, formats=_QR_CODES)]
     if texts:
         return texts
     grey = ImageOps.autocontrast(image.convert("L"))
     if max(grey.size) > 2000:
         grey.thumbnail((2000, 2000))
-    return [r.text for r in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [r.text for r in zxingcpp.read_barcodes(grey, formats=_QR_CODES)]
 
 
 def token_in(text: str) -> str | None:
@@ -69,8 +69,3 @@ def check_work_order_photo(image: Image.Image, token: str, base_url: str = "") -
         _("На фото QR-код другого заказ-наряда. Нужна проверка диспетчером."),
         texts[0],
     )
-
-
-def decode_bytes(data: bytes) -> list[str]:
-    with Image.open(io.BytesIO(data)) as image:
-        return read_codes(image.convert("RGB"))

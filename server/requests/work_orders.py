@@ -11,13 +11,20 @@ from sqlalchemy.orm import selectinload
 from server.db.models import Request, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import workflow
-from server.requests.commands import ActionInput, perform
+from server.requests.actions import ActionInput, perform
 from server.requests.qr import job_url, qr_svg
 from server.requests.timeline import active_work_order, facts_of
-from server.requests.workflow import Action, State
+from server.requests.workflow import Action
 from server.shared.errors import NotFound
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
+
+# Who is offered the printed sheet on the request page: the people who hand it out or carry it.
+PRINTING_ROLES = frozenset({Role.DISPATCHER, Role.CONTRACTOR, Role.WORKER})
+
+
+def prints_work_orders(role: str) -> bool:
+    return role in PRINTING_ROLES
 
 
 @dataclass
@@ -83,10 +90,3 @@ async def print_sheet(svc: Services, actor: Actor, order_id: int) -> PrintSheet:
         order, request, is_current = await _load(svc, actor, order_id)
     url = job_url(svc.settings.base_url, order.token)
     return PrintSheet(order, request, url, Markup(qr_svg(url)), is_current)
-
-
-def work_order_number(order: WorkOrder, request: Request) -> str:
-    return f"{request.number}/{order.id}"
-
-
-__all__ = ["PrintSheet", "State", "print_sheet", "work_order_number"]

@@ -1,13 +1,18 @@
 """The life of a request: states, actions, and who may take which action when.
 
-The table below is PRODUCT.md's «Request states» written as data. Everything that asks
-«may this person do this to this request?» — pages, API, live channels — asks `may()`.
+`ACTIONS` is PRODUCT.md's «Request states» written as data: one entry per action says from which
+states it leads to which, which roles take it and on whose requests, whether it needs a written
+reason, which form the page shows for it and what it is called. Everything that asks «may this
+person do this to this request?» — pages, API, live channels — asks `may()`, which reads it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from babel.support import LazyProxy
 
 from server.shared.roles import Actor, Role
 
@@ -57,61 +62,249 @@ CLOSED_STATES = frozenset({State.CLOSED})
 DECLINED_STATES = frozenset({State.DECLINED})
 CANCELLED_STATES = frozenset({State.CANCELLED})
 
-# (from state, action) → to state.
-TRANSITIONS: dict[tuple[State, Action], State] = {
-    (State.NEW, Action.ASSIGN): State.ASSIGNED,
-    (State.ASSIGNED, Action.ASSIGN): State.ASSIGNED,  # another contractor before work starts
-    (State.REWORK, Action.ASSIGN): State.ASSIGNED,
-    (State.NEW, Action.TRANSFER): State.NEW,
-    (State.NEW, Action.ROUTE): State.NEW,
-    (State.NEW, Action.DECLINE): State.DECLINED,
-    (State.ASSIGNED, Action.DECLINE): State.DECLINED,
-    (State.REWORK, Action.DECLINE): State.DECLINED,
-    (State.ASSIGNED, Action.START): State.IN_PROGRESS,
-    (State.REWORK, Action.START): State.IN_PROGRESS,
-    # A worker in the field may scan, photograph and complete without pressing «Начать».
-    (State.ASSIGNED, Action.COMPLETE): State.DONE,
-    (State.IN_PROGRESS, Action.COMPLETE): State.DONE,
-    (State.REWORK, Action.COMPLETE): State.DONE,
-    (State.DONE, Action.VERIFY): State.VERIFIED,
-    (State.DONE, Action.RETURN): State.REWORK,
-    (State.VERIFIED, Action.RETURN): State.REWORK,
-    (State.VERIFIED, Action.CONFIRM): State.CLOSED,
-    (State.DONE, Action.DISPUTE): State.REWORK,
-    (State.VERIFIED, Action.DISPUTE): State.REWORK,
-    (State.NEW, Action.CANCEL): State.CANCELLED,
-    (State.ASSIGNED, Action.CANCEL): State.CANCELLED,
-}
 
-# Actions that keep the state and may be taken in these states.
-_STATELESS: dict[Action, frozenset[State]] = {
-    Action.COMMENT: frozenset(OPEN_STATES),
-    Action.ASSIGN_WORKER: frozenset({State.ASSIGNED, State.IN_PROGRESS, State.REWORK}),
-    Action.RATE: frozenset({State.CLOSED}),
-}
+class Reach(StrEnum):
+    """On which requests a role may act: the rules below say what each one means."""
 
-# Which roles may take each action (before looking at whose request it is).
-ACTION_ROLES: dict[Action, frozenset[Role]] = {
-    Action.ASSIGN: frozenset({Role.DISPATCHER}),
-    Action.TRANSFER: frozenset({Role.DISPATCHER}),
-    Action.ROUTE: frozenset({Role.CITY_ADMIN}),
-    Action.DECLINE: frozenset({Role.DISPATCHER}),
-    Action.START: frozenset({Role.CONTRACTOR, Role.WORKER}),
-    Action.COMPLETE: frozenset({Role.CONTRACTOR, Role.WORKER}),
-    Action.VERIFY: frozenset({Role.DISPATCHER}),
-    Action.RETURN: frozenset({Role.DISPATCHER}),
-    Action.CONFIRM: frozenset({Role.RESIDENT}),
-    Action.DISPUTE: frozenset({Role.RESIDENT}),
-    Action.CANCEL: frozenset({Role.RESIDENT, Role.OPERATOR}),
-    Action.COMMENT: frozenset(
-        {Role.RESIDENT, Role.OPERATOR, Role.DISPATCHER, Role.CONTRACTOR, Role.WORKER}
+    ANY = "any"
+    OWN_REQUEST = "own_request"  # the resident filed it
+    OWN_ORGANISATION = "own_organisation"  # it is routed to the person's organisation
+    OWN_CONTRACTOR = "own_contractor"  # the person's contractor holds the work order
+    OWN_JOB = "own_job"  # as OWN_CONTRACTOR, and given to this worker or to nobody yet
+    TRIAGE_QUEUE = "triage_queue"  # no organisation serves it yet
+
+
+class FormKind(StrEnum):
+    """What the page asks for before the action is taken; each kind is one template block."""
+
+    BUTTON = "button"  # nothing: one press
+    REASON = "reason"  # a written text
+    CONTRACTOR = "contractor"  # one of the organisation's contractors
+    ORGANISATION = "organisation"  # another handling organisation, and an optional comment
+    WORKER = "worker"  # one of the contractor's workers
+    PHOTO = "photo"  # the photo of the signed work order, and an optional note
+    SCORE = "score"  # one to five stars, and an optional review
+
+
+def gettext_lazy(message: str) -> LazyProxy:
+    """A message in the catalogue, translated each time it is shown, in the viewer's language."""
+    return LazyProxy(_translate, message, enable_cache=False)
+
+
+def _translate(message: str) -> str:
+    # Imported when shown, not at import: server.i18n reads the town's time zone from the
+    # deadlines, which read the states above.
+    from server.i18n import gettext
+
+    return gettext(message)
+
+
+_ = gettext_lazy
+# What a reason-required action says when the reason is left empty, unless it says otherwise.
+REASON_MISSING = _("Укажите причину.")
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class ActionSpec:
+    """Everything the service knows about one action."""
+
+    action: Action
+    moves: Mapping[State, State]  # from state → to state; absent states refuse the action
+    reach: Mapping[Role, Reach]  # who takes it, and on whose requests
+    form: FormKind
+    button: LazyProxy  # the button that takes it
+    entry: LazyProxy  # the headline of its timeline entry
+    done: LazyProxy  # completes «Готово: …» once taken
+    prompt: LazyProxy | None = None  # the label of its text field; None: the form has none
+    reason_required: bool = False
+    missing_reason: LazyProxy = field(default_factory=lambda: REASON_MISSING)
+    destructive: bool = False  # shown as a warning-coloured button
+    once: bool = False  # at most once per request (a request remembers being rated)
+
+
+def _stay(states: Iterable[State]) -> dict[State, State]:
+    """Moves of an action that adds to the timeline and keeps the state."""
+    return {state: state for state in states}
+
+
+ACTION_TABLE: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        Action.ASSIGN,
+        # Once assigned, another contractor may still be chosen before the work starts.
+        moves={
+            State.NEW: State.ASSIGNED,
+            State.ASSIGNED: State.ASSIGNED,
+            State.REWORK: State.ASSIGNED,
+        },
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
+        form=FormKind.CONTRACTOR,
+        button=_("Назначить подрядчика"),
+        entry=_("Назначен подрядчик"),
+        done=_("подрядчик назначен"),
     ),
-    Action.ASSIGN_WORKER: frozenset({Role.CONTRACTOR}),
-    Action.RATE: frozenset({Role.RESIDENT}),
-}
+    ActionSpec(
+        Action.TRANSFER,
+        moves={State.NEW: State.NEW},
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
+        form=FormKind.ORGANISATION,
+        button=_("Передать другой организации"),
+        entry=_("Передана другой организации"),
+        done=_("заявка передана"),
+        prompt=_("Комментарий (необязательно)"),
+    ),
+    ActionSpec(
+        Action.ROUTE,
+        moves={State.NEW: State.NEW},
+        reach={Role.CITY_ADMIN: Reach.TRIAGE_QUEUE},
+        form=FormKind.ORGANISATION,
+        button=_("Направить в организацию"),
+        entry=_("Направлена в организацию"),
+        done=_("заявка направлена"),
+        prompt=_("Комментарий (необязательно)"),
+    ),
+    ActionSpec(
+        Action.DECLINE,
+        moves={
+            State.NEW: State.DECLINED,
+            State.ASSIGNED: State.DECLINED,
+            State.REWORK: State.DECLINED,
+        },
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
+        form=FormKind.REASON,
+        button=_("Отклонить"),
+        entry=_("Отклонена"),
+        done=_("заявка отклонена"),
+        prompt=_("Причина отказа"),
+        reason_required=True,
+        destructive=True,
+    ),
+    ActionSpec(
+        Action.START,
+        moves={State.ASSIGNED: State.IN_PROGRESS, State.REWORK: State.IN_PROGRESS},
+        reach={Role.CONTRACTOR: Reach.OWN_CONTRACTOR, Role.WORKER: Reach.OWN_JOB},
+        form=FormKind.BUTTON,
+        button=_("Начать работы"),
+        entry=_("Работы начаты"),
+        done=_("работы начаты"),
+    ),
+    ActionSpec(
+        Action.COMPLETE,
+        # A worker in the field may scan, photograph and complete without pressing «Начать».
+        moves={State.ASSIGNED: State.DONE, State.IN_PROGRESS: State.DONE, State.REWORK: State.DONE},
+        reach={Role.CONTRACTOR: Reach.OWN_CONTRACTOR, Role.WORKER: Reach.OWN_JOB},
+        form=FormKind.PHOTO,
+        button=_("Отметить выполнение"),
+        entry=_("Работы выполнены"),
+        done=_("выполнение отмечено"),
+        prompt=_("Что сделано (необязательно)"),
+    ),
+    ActionSpec(
+        Action.VERIFY,
+        moves={State.DONE: State.VERIFIED},
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
+        form=FormKind.BUTTON,
+        button=_("Подтвердить выполнение"),
+        entry=_("Выполнение подтверждено диспетчером"),
+        done=_("выполнение подтверждено"),
+    ),
+    ActionSpec(
+        Action.RETURN,
+        moves={State.DONE: State.REWORK, State.VERIFIED: State.REWORK},
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
+        form=FormKind.REASON,
+        button=_("Вернуть на доработку"),
+        entry=_("Возвращена на доработку"),
+        done=_("заявка возвращена на доработку"),
+        prompt=_("Что нужно доделать"),
+        reason_required=True,
+    ),
+    ActionSpec(
+        Action.CONFIRM,
+        moves={State.VERIFIED: State.CLOSED},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST},
+        form=FormKind.BUTTON,
+        button=_("Проблема решена"),
+        entry=_("Житель подтвердил выполнение"),
+        done=_("заявка закрыта"),
+    ),
+    ActionSpec(
+        Action.DISPUTE,
+        moves={State.DONE: State.REWORK, State.VERIFIED: State.REWORK},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST},
+        form=FormKind.REASON,
+        button=_("Не решена — оспорить"),
+        entry=_("Житель оспорил выполнение"),
+        done=_("заявка возвращена на доработку"),
+        prompt=_("Что не так"),
+        reason_required=True,
+    ),
+    ActionSpec(
+        Action.CANCEL,
+        moves={State.NEW: State.CANCELLED, State.ASSIGNED: State.CANCELLED},
+        reach={Role.RESIDENT: Reach.OWN_REQUEST, Role.OPERATOR: Reach.ANY},
+        form=FormKind.REASON,
+        button=_("Отменить заявку"),
+        entry=_("Отменена"),
+        done=_("заявка отменена"),
+        prompt=_("Причина (необязательно)"),
+    ),
+    ActionSpec(
+        Action.COMMENT,
+        moves=_stay(OPEN_STATES),
+        reach={
+            Role.RESIDENT: Reach.OWN_REQUEST,
+            Role.OPERATOR: Reach.ANY,
+            Role.DISPATCHER: Reach.OWN_ORGANISATION,
+            Role.CONTRACTOR: Reach.OWN_CONTRACTOR,
+            Role.WORKER: Reach.OWN_JOB,
+        },
+        form=FormKind.REASON,
+        button=_("Комментировать"),
+        entry=_("Комментарий"),
+        done=_("комментарий добавлен"),
+        prompt=_("Комментарий"),
+        reason_required=True,
+        missing_reason=_("Напишите комментарий."),
+    ),
+    ActionSpec(
+        Action.ASSIGN_WORKER,
+        moves=_stay(CONTRACTOR_WORK_STATES),
+        reach={Role.CONTRACTOR: Reach.OWN_CONTRACTOR},
+        form=FormKind.WORKER,
+        button=_("Назначить исполнителя"),
+        entry=_("Назначен исполнитель"),
+        done=_("исполнитель назначен"),
+    ),
+    ActionSpec(
+        Action.RATE,
+        moves=_stay(CLOSED_STATES),
+        reach={Role.RESIDENT: Reach.OWN_REQUEST},
+        form=FormKind.SCORE,
+        button=_("Оценить работу"),
+        entry=_("Оценка работы"),
+        done=_("спасибо за оценку"),
+        prompt=_("Отзыв (необязательно)"),
+        once=True,
+    ),
+)
+
+ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_TABLE}
 
 # Actions that must carry a written reason.
-REASON_REQUIRED = frozenset({Action.DECLINE, Action.RETURN, Action.DISPUTE, Action.COMMENT})
+REASON_REQUIRED = frozenset(spec.action for spec in ACTION_TABLE if spec.reason_required)
+
+# Which requests each role may see at all (its page, timeline, photos, live updates).
+VIEW_REACH: dict[Role, Reach] = {
+    Role.RESIDENT: Reach.OWN_REQUEST,
+    Role.OPERATOR: Reach.ANY,
+    Role.CITY_ADMIN: Reach.ANY,
+    Role.SYSTEM: Reach.ANY,
+    Role.DISPATCHER: Reach.OWN_ORGANISATION,
+    Role.CONTRACTOR: Reach.OWN_CONTRACTOR,
+    # A worker sees the jobs of their own contractor that are theirs or not yet given to
+    # anyone, so a crew can pick up an order from the printed sheet.
+    Role.WORKER: Reach.OWN_JOB,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,79 +328,59 @@ class TransitionNotAllowed(Exception):
 
 def next_state(state: State, action: Action) -> State:
     """The state after `action`, or TransitionNotAllowed."""
-    if action in _STATELESS:
-        if state in _STATELESS[action]:
-            return state
-        raise TransitionNotAllowed(state, action)
     try:
-        return TRANSITIONS[(state, action)]
+        return ACTIONS[action].moves[state]
     except KeyError:
         raise TransitionNotAllowed(state, action) from None
 
 
 def is_possible(state: State, action: Action) -> bool:
-    try:
-        next_state(state, action)
-    except TransitionNotAllowed:
-        return False
-    return True
+    return state in ACTIONS[action].moves
 
 
-def may_view(actor: Actor, request: RequestFacts) -> bool:
-    """May this person see the request at all (its page, timeline, photos, live updates)?"""
-    match actor.role:
-        case Role.RESIDENT:
-            return actor.user_id is not None and request.resident_id == actor.user_id
-        case Role.OPERATOR | Role.CITY_ADMIN | Role.SYSTEM:
+def within(reach: Reach, actor: Actor, request: RequestFacts) -> bool:
+    """Is this request within the person's reach?"""
+    own_contractor = (
+        actor.organisation_id is not None and request.contractor_id == actor.organisation_id
+    )
+    match reach:
+        case Reach.ANY:
             return True
-        case Role.DISPATCHER:
+        case Reach.OWN_REQUEST:
+            return actor.user_id is not None and request.resident_id == actor.user_id
+        case Reach.OWN_ORGANISATION:
             return (
                 actor.organisation_id is not None
                 and request.organisation_id == actor.organisation_id
             )
-        case Role.CONTRACTOR:
-            return (
-                actor.organisation_id is not None and request.contractor_id == actor.organisation_id
-            )
-        case Role.WORKER:
-            # A worker sees the jobs of their own contractor that are theirs or not yet given
-            # to anyone, so a crew can pick up an order from the printed sheet.
-            return (
-                actor.organisation_id is not None
-                and request.contractor_id == actor.organisation_id
-                and request.worker_id in (None, actor.user_id)
-            )
-        case _:
-            return False
+        case Reach.OWN_CONTRACTOR:
+            return own_contractor
+        case Reach.OWN_JOB:
+            return own_contractor and request.worker_id in (None, actor.user_id)
+        case Reach.TRIAGE_QUEUE:
+            return request.organisation_id is None
 
 
-def _owns_action(actor: Actor, action: Action, request: RequestFacts) -> bool:
-    """Is this request within the actor's reach for this action?"""
-    if action is Action.ROUTE:
-        # Only requests in the triage queue are routed by the administration.
-        return request.organisation_id is None
-    if action is Action.CANCEL and actor.role is Role.OPERATOR:
-        return True
-    if action is Action.RATE and request.rated:
-        return False
-    return may_view(actor, request)
+def may_view(actor: Actor, request: RequestFacts) -> bool:
+    """May this person see the request at all (its page, timeline, photos, live updates)?"""
+    reach = VIEW_REACH.get(actor.role)
+    return reach is not None and within(reach, actor, request)
 
 
 def may(actor: Actor, action: Action, request: RequestFacts) -> bool:
     """May this person take this action on this request now?"""
+    spec = ACTIONS[action]
+    if request.state not in spec.moves:
+        return False
     if actor.role is Role.SYSTEM:
-        return is_possible(request.state, action)
-    if actor.role not in ACTION_ROLES[action]:
+        # Integrations act for the organisations they serve: the state alone decides.
+        return True
+    reach = spec.reach.get(actor.role)
+    if reach is None or not within(reach, actor, request):
         return False
-    if not is_possible(request.state, action):
-        return False
-    return _owns_action(actor, action, request)
+    return not (spec.once and request.rated)
 
 
 def available_actions(actor: Actor, request: RequestFacts) -> list[Action]:
     """Every action this person may take now, in a stable order for the page."""
     return [action for action in Action if may(actor, action, request)]
-
-
-def work_started(state: State) -> bool:
-    return state not in {State.NEW, State.ASSIGNED, State.CANCELLED, State.DECLINED}

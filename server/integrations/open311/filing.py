@@ -16,7 +16,7 @@ from server.integrations.open311.errors import bad_request
 from server.integrations.open311.mapping import FLAT_ATTRIBUTE
 from server.integrations.open311.reading import get_request, service
 from server.integrations.tokens import TokenHolder
-from server.requests.commands import NewRequest, file_request
+from server.requests.filing import NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.roles import Role
 from server.shared.services import Services

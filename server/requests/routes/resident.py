@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.requests import queries
-from server.requests.commands import NewRequest, file_request
+from server.requests.filing import NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.forms import (
     DB_INT_MAX,

@@ -29,7 +29,8 @@ from server.db.models import Building, Category, Organisation, User
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.requests import queries
-from server.requests.commands import ActionInput, NewRequest, file_request, perform
+from server.requests.actions import ActionInput, perform
+from server.requests.filing import NewRequest, file_request
 from server.requests.workflow import Action
 from server.shared.errors import Forbidden, InvalidInput
 from server.shared.roles import Actor, Role

@@ -23,7 +23,7 @@ from server.db.session import Database
 from server.integrations import tokens as api_tokens
 from server.live.bus import EventBus
 from server.notify import webhooks
-from server.requests.commands import ActionInput, perform
+from server.requests.actions import ActionInput, perform
 from server.requests.workflow import Action
 from server.shared.roles import Actor, Role
 from server.shared.services import Services

@@ -18,7 +18,7 @@ from server.db.models import Request, TimelineEntry, utcnow
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.oversight import deadline_watch
-from server.requests.commands import NewRequest, file_request
+from server.requests.filing import NewRequest, file_request
 from server.shared.events import RequestEvent
 from server.shared.roles import Actor, Role
 from server.shared.services import Services

@@ -11,7 +11,8 @@ from server.app import create_app
 from server.db.models import Request
 from server.db.session import Database
 from server.live.bus import EventBus
-from server.requests.commands import ActionInput, NewRequest, file_request, perform
+from server.requests.actions import ActionInput, perform
+from server.requests.filing import NewRequest, file_request
 from server.requests.workflow import Action
 from server.shared.errors import StaleChange
 from server.shared.roles import Actor, Role

@@ -1,0 +1,239 @@
+"""Filing a request: checked, routed to the organisation that serves it, photos attached.
+
+One transaction writes the request, its first timeline entry, its photos and the outbox; photos
+are re-encoded on a worker thread before it opens, and the id goes out on the bus after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.people import find_or_create_caller, normalise_phone
+from server.db.models import (
+    Attachment,
+    Building,
+    Category,
+    Organisation,
+    Request,
+    TimelineEntry,
+    User,
+    utcnow,
+)
+from server.i18n import gettext as _
+from server.requests import media
+from server.requests.deadlines import DeadlineRule, due_at
+from server.requests.routing import BuildingRoute, CategoryRoute, Handler, route
+from server.requests.timeline import event_of, timeline_entry
+from server.requests.workflow import State
+from server.shared.errors import Forbidden, InvalidInput
+from server.shared.forms import clean_text
+from server.shared.roles import Actor, Role
+from server.shared.services import Services
+
+MAX_DESCRIPTION = 4000
+SOURCES = ("web", "phone", "api", "open311")
+
+
+@dataclass
+class NewRequest:
+    building_id: int | None
+    category_id: int | None
+    description: str
+    flat: str = ""
+    idempotency_key: str | None = None
+    photos: list[bytes] = field(default_factory=list)
+    # Filing by phone: the operator names the caller.
+    caller_phone: str | None = None
+    caller_name: str = ""
+    # Filing through an integration on behalf of a known resident.
+    resident_id: int | None = None
+    source: str = "web"
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class Outcome:
+    request: Request
+    created: bool = True  # False when a repeated submission found the earlier result
+
+
+async def file_request(svc: Services, actor: Actor, form: NewRequest) -> Outcome:
+    errors: dict[str, str] = {}
+    description = clean_text(form.description)[: MAX_DESCRIPTION + 1]
+    if len(description) < 5:
+        errors["description"] = _("Опишите проблему (хотя бы несколько слов).")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _("Описание слишком длинное (до 4000 знаков).")
+    flat = clean_text(form.flat)[:21]
+    if len(flat) > 20:
+        errors["flat"] = _("Номер квартиры слишком длинный.")
+    if form.building_id is None:
+        errors["building_id"] = _("Выберите адрес из списка.")
+    if form.category_id is None:
+        errors["category_id"] = _("Выберите, что случилось.")
+    if len(form.photos) > media.MAX_PHOTOS:
+        errors["photos"] = _("Не больше 5 фотографий.")
+    caller_phone = None
+    if actor.role is Role.OPERATOR:
+        caller_phone = normalise_phone(form.caller_phone or "")
+        if caller_phone is None:
+            errors["caller_phone"] = _("Укажите телефон звонящего.")
+    elif actor.role is Role.RESIDENT:
+        pass
+    elif actor.role is Role.SYSTEM:
+        if form.resident_id is None:
+            errors["resident_id"] = _("Не указан житель.")
+    else:
+        raise Forbidden()
+    processed: list[media.ProcessedImage] = []
+    try:
+        processed = await asyncio.to_thread(media.process_images, form.photos[: media.MAX_PHOTOS])
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise InvalidInput(**errors)
+
+    key = (form.idempotency_key or "").strip()[:64] or None
+    if key is not None:
+        existing = await _by_idempotency_key(svc, key)
+        if existing is not None:
+            return Outcome(existing, created=False)
+
+    stored = await asyncio.to_thread(media.store_all, svc.settings.media_dir, processed)
+    try:
+        with media.removed_on_failure(svc.settings.media_dir, stored):
+            async with svc.db.begin() as session:
+                request, entry = await _insert_request(
+                    session, actor, form, description, flat, caller_phone, key, processed, stored
+                )
+                event = event_of(request, entry)
+                await svc.record(session, event)
+    except IntegrityError:
+        if key is not None and (existing := await _by_idempotency_key(svc, key)) is not None:
+            return Outcome(existing, created=False)
+        raise
+    await svc.announce([event])
+    return Outcome(request)
+
+
+async def _by_idempotency_key(svc: Services, key: str) -> Request | None:
+    async with svc.db.read() as session:
+        return (
+            await session.scalars(select(Request).where(Request.idempotency_key == key))
+        ).first()
+
+
+async def _insert_request(
+    session: AsyncSession,
+    actor: Actor,
+    form: NewRequest,
+    description: str,
+    flat: str,
+    caller_phone: str | None,
+    key: str | None,
+    photos: list[media.ProcessedImage],
+    stored: list[str],
+) -> tuple[Request, TimelineEntry]:
+    building = await session.get(Building, form.building_id)
+    category = await session.get(Category, form.category_id)
+    errors: dict[str, str] = {}
+    if building is None:
+        errors["building_id"] = _("Такого адреса нет в реестре домов.")
+    if category is None or not category.active:
+        errors["category_id"] = _("Такой категории нет.")
+    if errors:
+        raise InvalidInput(**errors)
+    assert building is not None and category is not None
+
+    if actor.role is Role.OPERATOR:
+        assert caller_phone is not None
+        resident = await find_or_create_caller(session, caller_phone, form.caller_name.strip())
+        resident_id, source, contact = resident.id, "phone", caller_phone
+    elif actor.role is Role.RESIDENT:
+        assert actor.user_id is not None
+        resident_id, source, contact = actor.user_id, "web", None
+    else:
+        resident_id = form.resident_id  # type: ignore[assignment]
+        source = form.source if form.source in SOURCES else "api"
+        contact = None
+        if await session.get(User, resident_id) is None:
+            raise InvalidInput(resident_id=_("Не указан житель."))
+
+    organisation_id = await _route(session, building, category)
+    now = utcnow()
+    rule = DeadlineRule(category.deadline_minutes, category.summer_deadline_minutes)
+    request = Request(
+        resident_id=resident_id,
+        building_id=building.id,
+        flat=flat,
+        category_id=category.id,
+        description=description,
+        source=source,
+        contact_phone=contact,
+        state=State.NEW,
+        organisation_id=organisation_id,
+        due_at=due_at(now, rule),
+        created_at=now,
+        updated_at=now,
+        idempotency_key=key,
+        latitude=form.latitude,
+        longitude=form.longitude,
+    )
+    session.add(request)
+    await session.flush()
+    request.number = f"{now.year}-{request.id:06d}"
+    entry = timeline_entry(
+        request,
+        actor,
+        "file",
+        to_state=State.NEW,
+        data={
+            "source": source,
+            "organisation_id": organisation_id,
+            "triage": organisation_id is None,
+        },
+        at=now,
+    )
+    session.add(entry)
+    await session.flush()
+    for image, name in zip(photos, stored, strict=True):
+        session.add(
+            Attachment(
+                request_id=request.id,
+                timeline_entry_id=entry.id,
+                kind="photo",
+                filename=name,
+                width=image.width,
+                height=image.height,
+                size=len(image.data),
+                uploaded_by=actor.user_id,
+            )
+        )
+    await session.flush()
+    return request, entry
+
+
+async def _route(session: AsyncSession, building: Building, category: Category) -> int | None:
+    manager = await session.get(Organisation, building.manager_id) if building.manager_id else None
+    supplier = (
+        await session.get(Organisation, category.handler_organisation_id)
+        if category.handler_organisation_id
+        else None
+    )
+    return route(
+        BuildingRoute(
+            manager_id=manager.id if manager else None,
+            manager_active=bool(manager and manager.active),
+        ),
+        CategoryRoute(
+            handler=Handler(category.handler),
+            organisation_id=supplier.id if supplier else None,
+            organisation_active=bool(supplier and supplier.active),
+        ),
+    )
