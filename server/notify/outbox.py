@@ -54,22 +54,10 @@ def enqueue(
     urgency: str = "normal",
     topic: str | None = None,
 ) -> None:
-    """Add one message to the outbox, in the caller's transaction."""
-    now = utcnow()
-    session.add(
-        OutboxMessage(
-            channel=channel,
-            target_id=target_id,
-            payload=payload,
-            urgency=urgency,
-            topic=topic,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            last_error="",
-        )
-    )
+    """Add one message to the outbox, in the caller's transaction: pending, due at once."""
+    row = OutboxMessage(channel=channel, target_id=target_id, payload=payload, status=PENDING)
+    row.urgency, row.topic = urgency, topic
+    session.add(row)
     session.info[OUTBOX_WRITTEN] = True
 
 
@@ -272,15 +260,9 @@ class OutboxWorker:
 
 
 def _message_of(row: OutboxMessage) -> Message:
-    return Message(
-        id=row.id,
-        channel=row.channel,
-        target_id=row.target_id,
-        payload=dict(row.payload),
-        urgency=row.urgency or "normal",
-        topic=row.topic,
-        attempts=row.attempts,
-    )
+    urgency = row.urgency or "normal"
+    payload = dict(row.payload)
+    return Message(row.id, row.channel, row.target_id, payload, urgency, row.topic, row.attempts)
 
 
 async def _first_of(*events: asyncio.Event, seconds: float) -> None:
