@@ -183,10 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     token.set_defaults(func=cmd_create_token)
 
     sub.add_parser("vapid-keys", help="создать ключи VAPID").set_defaults(func=cmd_vapid_keys)
+    worker_help = "рассылать уведомления (push, вебхуки) отдельным процессом"
     sub.add_parser(
-        "worker",
-        aliases=["push-worker"],
-        help="рассылать уведомления (push, вебхуки) отдельным процессом",
+        "worker", aliases=["push-worker"], help=worker_help, description=worker_help
     ).set_defaults(func=cmd_worker)
 
     args = parser.parse_args(argv)

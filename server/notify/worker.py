@@ -44,7 +44,7 @@ class RunningWorker:
 
 
 def start_in_process(worker: OutboxWorker) -> RunningWorker:
-    worker._loop = asyncio.get_running_loop()
+    # A wake before the task first runs is not needed: every run begins with a round.
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="outbox-worker")
     return RunningWorker(worker, stop, task)

@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy import select
 
 from server.app import create_app
+from server.cli import main
 from server.db.models import OutboxMessage, PushSubscription, utcnow
 from server.db.session import Database
 from server.notify.delivery import RetryPolicy
@@ -254,3 +256,13 @@ def test_a_separate_worker_process_delivers_and_stops_cleanly(world: World) -> N
         assert service.problems == []
         [delivered] = service.to("dispatcher")
         assert delivered.payload["request_id"] == rid
+
+
+def test_worker_is_the_general_name_of_the_push_worker_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("worker", "push-worker"):
+        with pytest.raises(SystemExit) as exited:
+            main([name, "--help"])
+        assert exited.value.code == 0
+        assert "отдельным процессом" in capsys.readouterr().out
