@@ -36,11 +36,13 @@ from server.live import routes as live_routes
 from server.live.bus import make_bus
 from server.live.hub import Hub
 from server.live.render import Renderer
+from server.notify import push_outbox, webhooks
 from server.notify import routes as notify_routes
-from server.notify import webhooks
-from server.notify.push_outbox import PushOutboxWriter
-from server.notify.webhooks import Sender as WebhookSender
-from server.notify.worker import PushWorker, start_in_process
+from server.notify.delivery import Deliverer
+from server.notify.outbox import OutboxWorker
+from server.notify.push_sender import PushDeliverer
+from server.notify.webhook_sender import WebhookDeliverer
+from server.notify.worker import start_in_process
 from server.oversight import public_routes
 from server.oversight import routes as oversight_routes
 from server.oversight.cache import FiguresCache
@@ -116,6 +118,13 @@ def _is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and request.url.path in ("/login", "/register")
 
 
+def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
+    """Every channel the outbox worker serves, here and in `python -m server worker`. A new
+    channel is one deliverer here and its writer in `create_app`."""
+    push = PushDeliverer.from_settings(db, settings)
+    return [*([push] if push is not None else []), WebhookDeliverer(db)]
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     if services is None:
@@ -124,23 +133,22 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     svc = services
 
     # Background work, each started and stopped by the lifespan below.
-    push_worker = PushWorker(svc.db, settings) if settings.push_worker_in_process else None
-    webhook_sender = WebhookSender(svc)
+    outbox_worker = (
+        OutboxWorker(svc.db, outbox_deliverers(svc.db, settings))
+        if settings.push_worker_in_process
+        else None
+    )
     deadline_watcher = DeadlineWatcher(svc)
     figures = FiguresCache(svc)
     hub_holder: dict[str, Hub] = {}
 
     # Written inside every change's transaction, so that messages exist exactly when it does.
     # Services may be shared by several apps (tests): each writer is registered once.
-    outbox_writers: list[OutboxWriter] = [
-        PushOutboxWriter(on_commit=push_worker.wake if push_worker is not None else None),
-        webhooks.write_messages,
-    ]
+    outbox_writers: list[OutboxWriter] = [push_outbox.write_messages, webhooks.write_messages]
     svc.outbox_writers[:] = [
-        w
-        for w in svc.outbox_writers
-        if not isinstance(w, PushOutboxWriter) and w is not webhooks.write_messages
+        w for w in svc.outbox_writers if w not in outbox_writers
     ] + outbox_writers
+    svc.outbox_committed = outbox_worker.wake if outbox_worker is not None else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -148,17 +156,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         hub = Hub(svc, Renderer(app.template_engine.engine))  # type: ignore[union-attr]
         await hub.start()
         hub_holder["hub"] = hub
-        running_push = start_in_process(push_worker) if push_worker is not None else None
-        webhook_sender.start()
+        running_outbox = start_in_process(outbox_worker) if outbox_worker is not None else None
         deadline_watcher.start()
         try:
             yield
         finally:
             await figures.close()
             await deadline_watcher.close()
-            await webhook_sender.close()
-            if running_push is not None:
-                await running_push.close()
+            if running_outbox is not None:
+                await running_outbox.close()
             await hub.stop()
             await svc.bus.stop()
             await svc.db.dispose()

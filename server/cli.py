@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, demo, create-user, import-buildings, vapid-keys."""
+"""The command line: serve, migrate, demo, create-user, import-buildings, vapid-keys, worker."""
 
 from __future__ import annotations
 
@@ -136,13 +136,14 @@ def cmd_vapid_keys(args: argparse.Namespace) -> None:
     print_new_keys()
 
 
-def cmd_push_worker(args: argparse.Namespace) -> None:
+def cmd_worker(args: argparse.Namespace) -> None:
     import logging
 
+    from server.app import outbox_deliverers
     from server.notify.worker import run_worker
 
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
-    asyncio.run(run_worker(Settings.from_env()))
+    asyncio.run(run_worker(Settings.from_env(), outbox_deliverers))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,9 +180,10 @@ def main(argv: list[str] | None = None) -> None:
     token.set_defaults(func=cmd_create_token)
 
     sub.add_parser("vapid-keys", help="создать ключи VAPID").set_defaults(func=cmd_vapid_keys)
+    worker_help = "рассылать уведомления (push, вебхуки) отдельным процессом"
     sub.add_parser(
-        "push-worker", help="рассылать push-уведомления отдельным процессом"
-    ).set_defaults(func=cmd_push_worker)
+        "worker", aliases=["push-worker"], help=worker_help, description=worker_help
+    ).set_defaults(func=cmd_worker)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -298,12 +298,12 @@ class PushSubscription(Base):
 
 
 class OutboxMessage(Base):
-    """A message to deliver after commit (web push, webhook), written with the event."""
+    """A message to deliver after commit (web push, webhook, …), written with the event."""
 
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20))  # push | webhook
+    channel: Mapped[str] = mapped_column(String(20))  # its deliverer: push, webhook, …
     target_id: Mapped[int] = mapped_column(Integer, index=True)  # subscription or webhook id
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     urgency: Mapped[str] = mapped_column(String(10), default="normal")

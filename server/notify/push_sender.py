@@ -1,37 +1,27 @@
-"""The pywebpush adapter: one encrypted, VAPID-signed message, and what the answer means."""
+"""The push channel: the pywebpush adapter (one encrypted, VAPID-signed message, and what
+the answer means) and the outbox deliverer around it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any
 
 import requests
 from pywebpush import WebPushException, webpush
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.notify.push_keys import VapidKeys
+from server.db.models import PushSubscription, utcnow
+from server.db.session import Database
+from server.notify.delivery import Message, Outcome, Result, RetryPolicy, parse_retry_after
+from server.notify.push_keys import VapidKeys, load_keys
+from server.notify.push_outbox import CHANNEL
+from server.settings import Settings
 
 TTL = 24 * 60 * 60  # a phone that is off for a night still gets the news in the morning
 TIMEOUT = 10.0
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY = "retry"  # 429, 5xx, network trouble: try again later
-    GONE = "gone"  # 404/410: the browser dropped the subscription; forget it
-    FAILED = "failed"  # anything else: retrying would not help
-
-
-@dataclass(frozen=True)
-class Delivery:
-    outcome: Outcome
-    status: int | None = None
-    retry_after: float | None = None  # seconds, from the push service's Retry-After
-    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,30 +34,16 @@ class Target:
         return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait: Retry-After is either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def classify(status: int | None, retry_after: str | None = None, error: str = "") -> Delivery:
+def classify(status: int | None, retry_after: str | None = None, error: str = "") -> Result:
+    """404/410: the browser dropped the subscription; 429, 5xx and network trouble pass; any
+    other refusal (400, 403, 413) would be refused again."""
     if status is not None and status < 300:
-        return Delivery(Outcome.SENT, status)
+        return Result(Outcome.SENT, status)
     if status in (404, 410):
-        return Delivery(Outcome.GONE, status, error=error)
+        return Result(Outcome.GONE, status, error=error)
     if status is None or status == 429 or status >= 500:
-        return Delivery(Outcome.RETRY, status, parse_retry_after(retry_after), error)
-    return Delivery(Outcome.FAILED, status, error=error)
+        return Result(Outcome.RETRY, status, parse_retry_after(retry_after), error)
+    return Result(Outcome.FAILED, status, error=error)
 
 
 class PushSender:
@@ -93,10 +69,10 @@ class PushSender:
 
     async def send(
         self, target: Target, data: bytes, *, urgency: str = "normal", topic: str | None = None
-    ) -> Delivery:
+    ) -> Result:
         return await asyncio.to_thread(self._send, target, data, urgency, topic)
 
-    def _send(self, target: Target, data: bytes, urgency: str, topic: str | None) -> Delivery:
+    def _send(self, target: Target, data: bytes, urgency: str, topic: str | None) -> Result:
         headers = {"Urgency": urgency}
         if topic:
             headers["Topic"] = topic
@@ -119,7 +95,7 @@ class PushSender:
             return classify(None, None, f"{type(exc).__name__}: {exc}"[:500])
         except (ValueError, TypeError) as exc:
             # A malformed subscription (bad keys): it can never be delivered.
-            return Delivery(Outcome.GONE, None, error=f"{type(exc).__name__}: {exc}"[:500])
+            return Result(Outcome.GONE, None, error=f"{type(exc).__name__}: {exc}"[:500])
         return classify(getattr(response, "status_code", 201))
 
 
@@ -132,3 +108,41 @@ def _describe(exc: WebPushException) -> str:
         except Exception:  # a body we cannot read says nothing more
             text = ""
     return f"{exc.status_code}: {text}".strip()
+
+
+class PushDeliverer:
+    """The outbox's «push» channel: one message to one browser subscription."""
+
+    channel = CHANNEL
+
+    def __init__(self, db: Database, sender: PushSender, retry: RetryPolicy | None = None) -> None:
+        self.db = db
+        self.sender = sender
+        self.retry = retry or RetryPolicy()
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> PushDeliverer | None:
+        """None when push is not configured: its messages then wait in the outbox."""
+        keys = load_keys(settings)
+        return cls(db, PushSender(keys, settings.vapid_subject)) if keys is not None else None
+
+    async def deliver(self, message: Message) -> Result:
+        async with self.db.read() as session:
+            subscription = await session.get(PushSubscription, message.target_id)
+        if subscription is None:
+            return Result(Outcome.GONE, error="subscription removed")
+        target = Target(subscription.endpoint, subscription.p256dh, subscription.auth)
+        data = json.dumps(message.payload, ensure_ascii=False).encode()
+        return await self.sender.send(target, data, urgency=message.urgency, topic=message.topic)
+
+    async def settle(self, session: AsyncSession, message: Message, result: Result) -> None:
+        if result.outcome not in (Outcome.SENT, Outcome.GONE):
+            return
+        subscription = await session.get(PushSubscription, message.target_id)
+        if subscription is None:
+            return
+        if result.outcome is Outcome.GONE:
+            # Its other messages are then dropped unsent.
+            await session.delete(subscription)
+        else:
+            subscription.last_success_at = utcnow()

@@ -1,10 +1,9 @@
 """Push notifications on the profile page: the public key, subscribe/unsubscribe, devices,
-and the dispatcher's «new work» switch. Also starts the in-process delivery worker."""
+and the dispatcher's «new work» switch."""
 
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -19,8 +18,6 @@ from server.shared.errors import InvalidInput, NotFound
 from server.shared.guards import current_user, roles, signed_in
 from server.shared.rendering import flash, redirect, render
 from server.shared.services import Services
-
-log = logging.getLogger(__name__)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response[Any]:

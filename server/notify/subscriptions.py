@@ -35,7 +35,8 @@ def parse(data: object, user_agent: str = "", *, production: bool = True) -> New
     if not isinstance(data, dict):
         raise InvalidInput(subscription=_("Неверные данные подписки."))
     endpoint = str(data.get("endpoint") or "").strip()
-    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    given = data.get("keys")
+    keys: dict[str, object] = given if isinstance(given, dict) else {}
     p256dh = str(keys.get("p256dh") or "").strip()
     auth = str(keys.get("auth") or "").strip()
     check_endpoint(endpoint, production=production)
@@ -150,43 +151,35 @@ async def set_new_work_notifications(db: Database, user: User, on: bool) -> None
         await session.execute(update(User).where(User.id == user.id).values(notify_new_requests=on))
 
 
+# Checked in this order: a Chrome User-Agent also says «Safari», an Edge one also «Chrome».
+BROWSERS = (
+    ("YaBrowser", "Яндекс Браузер"),
+    ("SamsungBrowser", "Samsung Internet"),
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
 def device_name(user_agent: str) -> str:
     """«Chrome, Android» from a User-Agent string: enough to tell one's devices apart."""
     ua = user_agent or ""
-    browser = next(
-        (
-            name
-            for token, name in (
-                ("YaBrowser", "Яндекс Браузер"),
-                ("SamsungBrowser", "Samsung Internet"),
-                ("Edg/", "Edge"),
-                ("OPR/", "Opera"),
-                ("Firefox/", "Firefox"),
-                ("Chrome/", "Chrome"),
-                ("Chromium/", "Chromium"),
-                ("Safari/", "Safari"),
-            )
-            if token in ua
-        ),
-        "",
+    found = (
+        next((name for token, name in table if token in ua), "") for table in (BROWSERS, SYSTEMS)
     )
-    system = next(
-        (
-            name
-            for token, name in (
-                ("Android", "Android"),
-                ("iPhone", "iPhone"),
-                ("iPad", "iPad"),
-                ("Windows", "Windows"),
-                ("Mac OS X", "macOS"),
-                ("CrOS", "ChromeOS"),
-                ("Linux", "Linux"),
-            )
-            if token in ua
-        ),
-        "",
-    )
-    name = ", ".join(part for part in (browser, system) if part)
+    name = ", ".join(part for part in found if part)
     return name or _("Неизвестное устройство")
 
 

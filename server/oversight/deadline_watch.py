@@ -1,7 +1,7 @@
 """Warn before a deadline passes.
 
 A periodic task finds requests whose work is still owed and whose warning time
-(`domain.deadlines.warn_at`) has come, writes a «deadline_warning» timeline entry and sets
+(`requests.deadlines.warn_at`) has come, writes a «deadline_warning» timeline entry and sets
 `due_warned_at` in one transaction, records the event (the push outbox tells the dispatchers)
 and announces it after commit. Several processes may run the watch at once: the update only
 takes a request whose `due_warned_at` is still empty, so each request is warned once.
@@ -13,17 +13,19 @@ import asyncio
 import contextlib
 import logging
 import os
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select, update
 
-from server.db.models import Request, TimelineEntry, utcnow
+from server.db.models import Request, utcnow
 from server.i18n import gettext as _
 from server.i18n import local_time
 from server.requests.deadlines import warn_at
+from server.requests.timeline import event_of, timeline_entry
 from server.requests.workflow import OPEN_WORK_STATES
 from server.shared.events import RequestEvent
-from server.shared.roles import Role
+from server.shared.roles import SYSTEM_ACTOR
 from server.shared.services import Services
 
 log = logging.getLogger(__name__)
@@ -82,26 +84,17 @@ async def warn(svc: Services, request_id: int, now: datetime) -> RequestEvent | 
             return None
         request = await session.get(Request, request_id)
         assert request is not None
-        entry = TimelineEntry(
-            request_id=request.id,
-            at=now,
-            kind=KIND,
-            actor_id=None,
-            actor_role=Role.SYSTEM,
-            actor_organisation_id=None,
+        entry = timeline_entry(
+            request,
+            SYSTEM_ACTOR,
+            KIND,
             text=_("Срок выполнения истекает %(due)s.", due=local_time(request.due_at)),
             data={"due_at": request.due_at.isoformat()},
+            at=now,
         )
         session.add(entry)
         await session.flush()
-        event = RequestEvent(
-            request_id=request.id,
-            entry_id=entry.id,
-            organisation_id=request.organisation_id,
-            contractor_id=request.contractor_id,
-            resident_id=request.resident_id,
-            kind=KIND,
-        )
+        event = replace(event_of(request, entry), kind=KIND)
         await svc.record(session, event)
     return event
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.session import Database
@@ -16,6 +17,10 @@ from server.shared.events import RequestEvent
 # outbox, so that they exist exactly when the change does.
 OutboxWriter = Callable[[AsyncSession, RequestEvent], Awaitable[None]]
 
+# Set in `session.info` by whoever adds an outbox row, so that only a commit that wrote one
+# wakes the delivery worker.
+OUTBOX_WRITTEN = "outbox_written"
+
 
 @dataclass
 class Services:
@@ -23,11 +28,16 @@ class Services:
     db: Database
     bus: EventBus
     outbox_writers: list[OutboxWriter] = field(default_factory=list)
+    # Wakes an in-process delivery worker right after a commit that wrote outbox rows.
+    outbox_committed: Callable[[], None] | None = None
 
     async def record(self, session: AsyncSession, event: RequestEvent) -> None:
         """Write what must travel with the event, in the same transaction."""
         for writer in self.outbox_writers:
             await writer(session, event)
+        wake = self.outbox_committed
+        if wake is not None and session.info.pop(OUTBOX_WRITTEN, False):
+            sa_event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
 
     async def announce(self, events: list[RequestEvent]) -> None:
         """After commit: tell open pages. Failures are logged by the bus, never raised."""

@@ -362,6 +362,14 @@ def receiver() -> Iterator[Receiver]:
         yield receiver
 
 
+@pytest.fixture
+def quiet_client(world: World, tokens: Tokens) -> Iterator[TestClient[Any]]:
+    """The app without its own outbox worker: the test delivers, step by step."""
+    settings = dataclasses.replace(world.settings, push_worker_in_process=False)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
 def deliver(world: World) -> int:
     return run_async(_with_services, world, webhooks.deliver_pending)  # type: ignore[no-any-return]
 
@@ -373,14 +381,14 @@ def subscribe(client: TestClient[Any], token: str, url: str) -> dict[str, Any]:
 
 
 def test_webhook_delivers_signed_changes_the_token_may_see(
-    client: TestClient[Any], world: World, tokens: Tokens, receiver: Receiver
+    quiet_client: TestClient[Any], world: World, tokens: Tokens, receiver: Receiver
 ) -> None:
-    hook = subscribe(client, tokens.uk1, receiver.url)
+    hook = subscribe(quiet_client, tokens.uk1, receiver.url)
     assert hook["secret"] and hook["active"] is True
-    other = subscribe(client, tokens.uk2, receiver.url + "/uk2")
-    mine = file(client, tokens.uk1).json()
+    other = subscribe(quiet_client, tokens.uk2, receiver.url + "/uk2")
+    mine = file(quiet_client, tokens.uk1).json()
     assign(world, mine["id"])
-    file(client, tokens.town, address="улица Советская, 7")  # uk2's: only uk2 is told
+    file(quiet_client, tokens.town, address="улица Советская, 7")  # uk2's: only uk2 is told
     deliver(world)
     receiver.wait_for(3)
     by_hook: dict[str, list[dict[str, Any]]] = {"/hook": [], "/hook/uk2": []}
@@ -403,11 +411,11 @@ def test_webhook_delivers_signed_changes_the_token_may_see(
 
 
 def test_failed_delivery_is_retried_with_backoff(
-    client: TestClient[Any], world: World, tokens: Tokens, receiver: Receiver
+    quiet_client: TestClient[Any], world: World, tokens: Tokens, receiver: Receiver
 ) -> None:
-    subscribe(client, tokens.uk1, receiver.url)
+    subscribe(quiet_client, tokens.uk1, receiver.url)
     receiver.statuses = [503]
-    file(client, tokens.uk1)
+    file(quiet_client, tokens.uk1)
     assert deliver(world) == 0
     receiver.wait_for(1)
 
@@ -431,18 +439,18 @@ def test_failed_delivery_is_retried_with_backoff(
 
 
 def test_receiver_that_answers_gone_is_unsubscribed(
-    client: TestClient[Any], world: World, tokens: Tokens, receiver: Receiver
+    quiet_client: TestClient[Any], world: World, tokens: Tokens, receiver: Receiver
 ) -> None:
-    hook = subscribe(client, tokens.uk1, receiver.url)
+    hook = subscribe(quiet_client, tokens.uk1, receiver.url)
     receiver.statuses = [410]
-    file(client, tokens.uk1)
+    file(quiet_client, tokens.uk1)
     deliver(world)
-    listed = client.get("/api/v1/webhooks", headers=auth(tokens.uk1)).json()
+    listed = quiet_client.get("/api/v1/webhooks", headers=auth(tokens.uk1)).json()
     assert listed == [
         {"id": hook["id"], "url": receiver.url, "active": False, "created_at": hook["created_at"],
          "secret": None}
     ]  # fmt: skip
-    file(client, tokens.uk1)
+    file(quiet_client, tokens.uk1)
     deliver(world)
     assert len(receiver.received) == 1
 
@@ -471,8 +479,7 @@ def test_webhooks_are_managed_per_token(
 def test_running_app_delivers_webhooks_by_itself(
     world: World, tokens: Tokens, receiver: Receiver
 ) -> None:
-    settings = dataclasses.replace(world.settings, extra={"webhook_poll_seconds": "0.2"})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(world.settings)) as client:
         subscribe(client, tokens.town, receiver.url)
         filed = file(client, tokens.town).json()
         receiver.wait_for(1)

@@ -12,12 +12,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy import select
 
 from server.app import create_app
+from server.cli import main
 from server.db.models import OutboxMessage, PushSubscription, utcnow
 from server.db.session import Database
-from server.notify.worker import PushWorker
+from server.notify.delivery import RetryPolicy
+from server.notify.outbox import OutboxWorker
+from server.notify.push_sender import PushDeliverer
 from server.settings import Settings
 from tests.conftest import run_async
 from tests.http import people
@@ -40,8 +44,20 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+def push_worker(
+    db: Database, settings: Settings, *, max_attempts: int = 8, **kw: Any
+) -> OutboxWorker:
+    """An outbox worker that serves the push channel only."""
+    push = PushDeliverer.from_settings(db, settings)
+    assert push is not None
+    push.retry = RetryPolicy(attempts=max_attempts)
+    return OutboxWorker(db, [push], **kw)
+
+
 def with_worker(
-    settings: Settings, scenario: Callable[[PushWorker, Clock, Database], Awaitable[T]], **kw: Any
+    settings: Settings,
+    scenario: Callable[[OutboxWorker, Clock, Database], Awaitable[T]],
+    **kw: Any,
 ) -> T:
     """Run a scenario with a worker whose clock the test moves (one event loop, one pool)."""
 
@@ -49,7 +65,7 @@ def with_worker(
         db = Database(settings.database_url)
         clock = Clock()
         try:
-            return await scenario(PushWorker(db, settings, clock=clock, **kw), clock, db)
+            return await scenario(push_worker(db, settings, clock=clock, **kw), clock, db)
         finally:
             await db.dispose()
 
@@ -79,7 +95,7 @@ def test_429_waits_as_told_and_503_backs_off_then_the_message_arrives(world: Wor
         rid = new_request_for_dispatcher(world, service, settings)
         service.answer("dispatcher", (429, {"Retry-After": "120"}), (503, {}))
 
-        async def scenario(worker: PushWorker, clock: Clock, db: Database) -> None:
+        async def scenario(worker: OutboxWorker, clock: Clock, db: Database) -> None:
             start = clock.now
             assert await worker.run_once() == 1
             [row] = await outbox(db)
@@ -117,7 +133,7 @@ def test_gives_up_after_the_last_attempt(world: World) -> None:
         new_request_for_dispatcher(world, service, settings)
         service.answer("dispatcher", *[(503, {})] * 10)
 
-        async def scenario(worker: PushWorker, clock: Clock, db: Database) -> None:
+        async def scenario(worker: OutboxWorker, clock: Clock, db: Database) -> None:
             for _ in range(5):
                 await worker.run_once()
                 clock.advance(3600)
@@ -141,7 +157,7 @@ def test_410_removes_the_subscription_and_later_news_skips_it(world: World) -> N
             act(clients["dispatcher"], rid, "assign", contractor_id=world.orgs["c1"])
         service.answer("old-phone", (410, {}))
 
-        async def first(worker: PushWorker, clock: Clock, db: Database) -> set[int]:
+        async def first(worker: OutboxWorker, clock: Clock, db: Database) -> set[int]:
             assert await worker.run_once() == 2
             statuses = sorted(row.status for row in await outbox(db))
             assert statuses == ["gone", "sent"]
@@ -153,7 +169,7 @@ def test_410_removes_the_subscription_and_later_news_skips_it(world: World) -> N
         with people(app, "dispatcher") as clients:
             act(clients["dispatcher"], rid, "decline", reason="Ошибочная заявка")
 
-        async def second(worker: PushWorker, clock: Clock, db: Database) -> None:
+        async def second(worker: OutboxWorker, clock: Clock, db: Database) -> None:
             await worker.run_once()
             rows = await outbox(db)
             assert len(rows) == 3  # one new message: for the phone that still exists
@@ -178,7 +194,7 @@ def test_a_message_for_a_removed_device_is_dropped_without_sending(world: World)
             )
             assert response.status_code == 200
 
-        async def scenario(worker: PushWorker, clock: Clock, db: Database) -> None:
+        async def scenario(worker: OutboxWorker, clock: Clock, db: Database) -> None:
             await worker.run_once()
             [row] = await outbox(db)
             assert row.status == "gone"
@@ -195,9 +211,9 @@ def test_two_workers_never_send_the_same_message_twice(world: World) -> None:
             for _ in range(12):
                 file_request(clients["resident"], world, category="window")
 
-        async def scenario(worker: PushWorker, clock: Clock, db: Database) -> None:
-            other = PushWorker(Database(settings.database_url), settings, batch_size=3)
-            mine = PushWorker(db, settings, batch_size=3)
+        async def scenario(worker: OutboxWorker, clock: Clock, db: Database) -> None:
+            other = push_worker(Database(settings.database_url), settings, batch_size=3)
+            mine = push_worker(db, settings, batch_size=3)
             try:
                 for _ in range(6):
                     await asyncio.gather(mine.run_once(), other.run_once())
@@ -236,7 +252,17 @@ def test_a_separate_worker_process_delivers_and_stops_cleanly(world: World) -> N
             worker.send_signal(signal.SIGTERM)
             output = worker.communicate(timeout=20)[0].decode()
         assert worker.returncode == 0, output
-        assert "push worker stopped" in output
+        assert "outbox worker stopped" in output
         assert service.problems == []
         [delivered] = service.to("dispatcher")
         assert delivered.payload["request_id"] == rid
+
+
+def test_worker_is_the_general_name_of_the_push_worker_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("worker", "push-worker"):
+        with pytest.raises(SystemExit) as exited:
+            main([name, "--help"])
+        assert exited.value.code == 0
+        assert "отдельным процессом" in capsys.readouterr().out
