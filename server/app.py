@@ -13,6 +13,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
@@ -59,7 +60,9 @@ from server.requests.routes import (
 from server.requests.routes import field as field_routes
 from server.requests.routes import media as media_routes
 from server.settings import ROOT, Settings
+from server.shared import health
 from server.shared.error_pages import HANDLERS
+from server.shared.security_headers import SecurityHeadersMiddleware
 from server.shared.services import OutboxWriter, Services
 
 log = logging.getLogger(__name__)
@@ -103,9 +106,6 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
 def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
     # A page and its htmx fragment share a URL: caches must keep them apart.
     response.headers["Vary"] = "HX-Request, Cookie"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
@@ -172,7 +172,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         store="sessions",
         key="zayavka_session",
         max_age=60 * 60 * 24 * 30,
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.production,
         samesite="lax",
         httponly=True,
         renew_on_access=False,
@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="zayavka_csrf",
-        cookie_secure=settings.base_url.startswith("https://"),
+        cookie_secure=settings.production,
         cookie_samesite="strict",
         # Integrations authenticate with tokens, not cookies, so CSRF cannot reach them.
         exclude=["^/api/", "^/open311/"],
@@ -231,6 +231,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *catalog_routes.ROUTES,
         *api_routes.ROUTES,
         *open311_routes.ROUTES,
+        *health.ROUTES,
     ]
 
     app = Litestar(
@@ -244,7 +245,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         },
         lifespan=[lifespan],
         stores=stores,
-        middleware=[throttle.middleware, session_config.middleware, CurrentUserMiddleware],
+        middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware, production=settings.production),
+            throttle.middleware,
+            session_config.middleware,
+            CurrentUserMiddleware,
+        ],
         csrf_config=csrf,
         template_config=_template_engine(settings),
         plugins=[HTMXPlugin()],
