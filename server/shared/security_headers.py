@@ -6,7 +6,7 @@ inline, so the policy needs no nonces; the camera is ours alone (field mode scan
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
@@ -53,10 +53,8 @@ def header_values(*, production: bool) -> list[tuple[str, str]]:
 
 
 class SecurityHeadersMiddleware(AbstractMiddleware):
-    scopes: ClassVar[set[ScopeType]] = {ScopeType.HTTP}
-
     def __init__(self, app: ASGIApp, production: bool = False) -> None:
-        super().__init__(app)
+        super().__init__(app, scopes={ScopeType.HTTP})
         self.values = header_values(production=production)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
