@@ -13,7 +13,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
@@ -62,7 +61,7 @@ from server.requests.routes import media as media_routes
 from server.settings import ROOT, Settings
 from server.shared import health
 from server.shared.error_pages import HANDLERS
-from server.shared.security_headers import SecurityHeadersMiddleware
+from server.shared.security_headers import security_headers
 from server.shared.services import OutboxWriter, Services
 
 log = logging.getLogger(__name__)
@@ -184,6 +183,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             r"^/sw-field-sync\.js$",
             r"^/manifest\.webmanifest$",
             r"^/offline$",
+            # Probes must answer from the process alone, whatever the session store's state.
+            r"^/healthz$",
+            r"^/readyz$",
         ],
     )
     csrf = CSRFConfig(
@@ -246,7 +248,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         lifespan=[lifespan],
         stores=stores,
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware, production=settings.production),
             throttle.middleware,
             session_config.middleware,
             CurrentUserMiddleware,
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             backend="gzip", minimum_size=500, gzip_compress_level=6
         ),
         after_request=_vary_on_htmx,
+        before_send=[security_headers(production=settings.production)],
         openapi_config=OpenAPIConfig(
             title="Заявка ЖКХ API",
             version="1.0.0",

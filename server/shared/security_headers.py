@@ -9,11 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.middleware import AbstractMiddleware
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -52,18 +50,15 @@ def header_values(*, production: bool) -> list[tuple[str, str]]:
     return values
 
 
-class SecurityHeadersMiddleware(AbstractMiddleware):
-    def __init__(self, app: ASGIApp, production: bool = False) -> None:
-        super().__init__(app, scopes={ScopeType.HTTP})
-        self.values = header_values(production=production)
+def security_headers(*, production: bool) -> BeforeMessageSendHookHandler:
+    """A before_send hook: it sees every response, the router's own 404s and 405s included."""
+    values = header_values(production=production)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.values:
-                    if name not in headers:
-                        headers[name] = value
-            await send(message)
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableScopeHeaders.from_message(message)
+            for name, value in values:
+                if name not in headers:
+                    headers[name] = value
 
-        await self.app(scope, receive, send_with_headers)
+    return add_headers
