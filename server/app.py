@@ -61,6 +61,7 @@ from server.requests.routes import media as media_routes
 from server.settings import ROOT, Settings
 from server.shared import health
 from server.shared.error_pages import HANDLERS
+from server.shared.forms import refuse_ids_out_of_range
 from server.shared.security_headers import security_headers
 from server.shared.services import OutboxWriter, Services
 
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=500, gzip_compress_level=6
         ),
+        before_request=refuse_ids_out_of_range,
         after_request=_vary_on_htmx,
         before_send=[security_headers(production=settings.production)],
         openapi_config=OpenAPIConfig(

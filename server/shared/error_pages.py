@@ -154,6 +154,13 @@ def _is_outage(exc: Exception) -> bool:
 
 
 def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, sa_exc.DataError):
+        # A value the database cannot store (a number out of range, a NUL byte) that no form
+        # caught: refused as bad input; the transaction was rolled back, nothing is half-written.
+        log.warning("value refused by the database on %s: %s", request.url.path, exc)
+        if _is_api(request):
+            return _json(400, "invalid", _("Неверные данные запроса."))
+        return _page(request, 400, _("Ошибка"), _("Неверные данные запроса."))
     if not _is_outage(exc):
         return server_error(request, exc)
     log.warning("database unavailable on %s: %s", request.url.path, exc)
