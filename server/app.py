@@ -278,6 +278,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             ),
         ),
         request_max_body_size=80 * 1024 * 1024,
+        # The OpenAPI document describes the JSON API and Open311 only (their routers opt in).
+        include_in_schema=False,
         debug=False,
     )
     return app

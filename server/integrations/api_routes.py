@@ -158,6 +158,7 @@ async def unsubscribe(
 
 ROUTES = [
     Router(
+        include_in_schema=True,
         path="/api/v1",
         route_handlers=[
             list_requests,
