@@ -61,7 +61,10 @@ from server.requests.routes import (
 from server.requests.routes import field as field_routes
 from server.requests.routes import media as media_routes
 from server.settings import ROOT, Settings
+from server.shared import health
 from server.shared.error_pages import HANDLERS
+from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, refuse_ids_out_of_range
+from server.shared.security_headers import security_headers
 from server.shared.services import OutboxWriter, Services
 
 log = logging.getLogger(__name__)
@@ -108,9 +111,6 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
 def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
     # A page and its htmx fragment share a URL: caches must keep them apart.
     response.headers["Vary"] = "HX-Request, Cookie"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
@@ -181,7 +181,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         store="sessions",
         key="zayavka_session",
         max_age=60 * 60 * 24 * 30,
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.production,
         samesite="lax",
         httponly=True,
         renew_on_access=False,
@@ -193,12 +193,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             r"^/sw-field-sync\.js$",
             r"^/manifest\.webmanifest$",
             r"^/offline$",
+            # Probes must answer from the process alone, whatever the session store's state.
+            r"^/healthz$",
+            r"^/readyz$",
         ],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="zayavka_csrf",
-        cookie_secure=settings.base_url.startswith("https://"),
+        cookie_secure=settings.production,
         cookie_samesite="strict",
         # Integrations authenticate with tokens, not cookies, so CSRF cannot reach them.
         exclude=["^/api/", "^/open311/"],
@@ -240,6 +243,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *catalog_routes.ROUTES,
         *api_routes.ROUTES,
         *open311_routes.ROUTES,
+        *health.ROUTES,
     ]
 
     app = Litestar(
@@ -265,7 +269,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=500, gzip_compress_level=6
         ),
+        before_request=refuse_ids_out_of_range,
         after_request=_vary_on_htmx,
+        before_send=[security_headers(production=settings.production)],
         openapi_config=OpenAPIConfig(
             title="Заявка ЖКХ API",
             version="1.0.0",
@@ -281,7 +287,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 }
             ),
         ),
-        request_max_body_size=80 * 1024 * 1024,
+        request_max_body_size=REQUEST_BODY_LIMIT_BYTES,
+        # The OpenAPI document describes the JSON API and Open311 only (their routers opt in).
+        include_in_schema=False,
         debug=False,
     )
     return app

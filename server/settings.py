@@ -60,11 +60,15 @@ class Settings:
         host = env.get("HOST", "127.0.0.1")
         port = int(env.get("PORT", "8000"))
         database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{VAR / 'zayavka.db'}"
+        base_url = (env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/")
+        if production and not base_url.startswith("https://"):
+            # Secure cookies and HSTS would not work, and QR codes would print an http address.
+            raise RuntimeError("BASE_URL must be an https:// address when PRODUCTION=1")
         return cls(
             database_url=normalise_database_url(database_url),
             broadcast_url=env.get("BROADCAST_URL", "memory://"),
             secret_key=secret,
-            base_url=(env.get("BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+            base_url=base_url,
             media_dir=Path(env.get("MEDIA_DIR") or VAR / "media"),
             demo=_flag(env.get("DEMO")),
             production=production,

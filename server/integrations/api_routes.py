@@ -125,6 +125,7 @@ async def unsubscribe(services: Services, holder: TokenHolder, webhook_id: int) 
 
 ROUTES = [
     Router(
+        include_in_schema=True,
         path="/api/v1",
         route_handlers=[
             list_requests,

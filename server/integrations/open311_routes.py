@@ -205,6 +205,7 @@ async def unknown(request: Request[Any, Any, Any], rest: str) -> Response[bytes]
 
 ROUTES = [
     Router(
+        include_in_schema=True,
         path="/open311",
         route_handlers=[
             discovery,

@@ -15,6 +15,7 @@ from litestar.exceptions import (
 )
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
+from sqlalchemy import exc as sa_exc
 
 from server.i18n import gettext as _
 from server.shared.errors import DomainError
@@ -31,19 +32,30 @@ def _json(
     return Response(body, status_code=status)
 
 
-def _page(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:
+def _page(
+    request: Request[Any, Any, Any],
+    status: int,
+    title: str,
+    message: str,
+    *,
+    outage: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     if request.headers.get("hx-request") == "true":
         # htmx swaps this into a small error area (see base.html's response handling).
         return Response(
             f'<div class="flash flash-error" role="alert">{_escape(message)}</div>',
             status_code=status,
             media_type="text/html",
-            headers={"HX-Retarget": "#flash-area", "HX-Reswap": "innerHTML"},
+            headers={"HX-Retarget": "#flash-area", "HX-Reswap": "innerHTML", **(headers or {})},
         )
     return Template(
         "errors/error.html",
-        context={"title": title, "message": message, "status": status},
+        # During an outage nobody's session can be read: the page says so instead of offering
+        # to sign in, which would tell a signed-in person they were signed out.
+        context={"title": title, "message": message, "status": status, "outage": outage},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -124,7 +136,47 @@ def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     return _page(request, 500, _("Ошибка"), message)
 
 
+# Seconds a client is asked to wait before trying again while the database is unreachable.
+RETRY_AFTER = 5
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Is this the database (or its pool) not answering, rather than a fault in our code?"""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    orig = getattr(exc, "orig", None) or exc.__cause__
+    name = type(orig).__name__ if orig is not None else ""
+    return name in {"CannotConnectNowError", "AdminShutdownError", "ConnectionDoesNotExistError"}
+
+
+def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, sa_exc.DataError):
+        # A value the database cannot store (a number out of range, a NUL byte) that no form
+        # caught: refused as bad input; the transaction was rolled back, nothing is half-written.
+        log.warning("value refused by the database on %s: %s", request.url.path, exc)
+        if _is_api(request):
+            return _json(400, "invalid", _("Неверные данные запроса."))
+        return _page(request, 400, _("Ошибка"), _("Неверные данные запроса."))
+    if not _is_outage(exc):
+        return server_error(request, exc)
+    log.warning("database unavailable on %s: %s", request.url.path, exc)
+    message = _("Сервис временно недоступен. Попробуйте через минуту — ваши данные сохранены.")
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if _is_api(request):
+        response = _json(503, "unavailable", message)
+        response.headers.update(headers)
+        return response
+    return _page(request, 503, _("Временно недоступно"), message, outage=True, headers=headers)
+
+
 HANDLERS = {
+    sa_exc.SQLAlchemyError: database_error,
+    ConnectionError: database_error,
+    TimeoutError: database_error,
     DomainError: domain_error,
     NotAuthorizedException: not_authorized,
     PermissionDeniedException: forbidden,

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
 import msgspec
+from litestar import Request
 from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
 
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
@@ -39,6 +41,17 @@ def parse_id(raw: object) -> int | None:
     except (TypeError, ValueError):
         return None
     return value if 1 <= value <= DB_INT_MAX else None
+
+
+def refuse_ids_out_of_range(request: Request[Any, Any, Any]) -> None:
+    """A before_request hook: an integer path parameter the database cannot hold names nothing.
+
+    Path parameters are typed by the route (`{request_id:int}`), so this is the one place that
+    bounds them all, before any handler sends them to the database.
+    """
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= DB_INT_MAX:
+            raise NotFoundException()
 
 
 def clean_text(raw: object) -> str:

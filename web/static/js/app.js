@@ -10,6 +10,13 @@
       buttons.forEach(function (b) { b.disabled = true; b.setAttribute("aria-busy", "true"); });
     }, 0);
   });
+  // Buttons that only reload or print the page (no inline handlers: the CSP forbids them).
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target.closest("[data-reload], [data-print]") : null;
+    if (!target) return;
+    if (target.hasAttribute("data-reload")) location.reload();
+    else window.print();
+  });
   if ("serviceWorker" in navigator && window.isSecureContext) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
