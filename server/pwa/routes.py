@@ -17,7 +17,7 @@ from server.settings import ROOT
 WEB = ROOT / "web"
 SERVICE_WORKER = ROOT / "service_worker"
 SW_FILE = SERVICE_WORKER / "sw.js"
-FIELD_SYNC_FILE = SERVICE_WORKER / "field_sync.js"  # written by field mode (issue 5)
+FIELD_SYNC_FILE = SERVICE_WORKER / "field_sync.js"  # field mode's offline completion queue
 MANIFEST_FILE = WEB / "manifest.webmanifest"
 OFFLINE_URL = "/offline"
 
