@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import tempfile
 import warnings
@@ -24,6 +25,9 @@ MAX_SIDE = 12_000
 STORED_LONGEST_SIDE = 2560
 MAX_PHOTOS = MAX_UPLOADS
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "GIF", "BMP", "TIFF"}
+
+# The names `store` gives: 24 random bytes in URL-safe base64. Anything else is no stored file.
+STORED_NAME = re.compile(r"[A-Za-z0-9_-]{32}\.jpg")
 
 # Pillow's own guard, tightened: larger images are refused before they are decoded.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -110,8 +114,12 @@ def removed_on_failure(media_dir: Path, names: list[str]) -> Iterator[None]:
         raise
 
 
+def is_stored_name(name: str) -> bool:
+    return STORED_NAME.fullmatch(name) is not None
+
+
 def media_path(media_dir: Path, name: str) -> Path | None:
-    if "/" in name or "\\" in name or name.startswith("."):
+    if not is_stored_name(name):
         return None
     path = media_dir / name
     return path if path.is_file() else None

@@ -16,6 +16,8 @@ from server.shared.services import Services
 @get("/media/{filename:str}", guards=[signed_in], name="media")
 async def media_file(request: Request[Any, Any, Any], services: Services, filename: str) -> File:
     svc = services
+    if not media.is_stored_name(filename):
+        raise NotFoundException()
     attachment = await queries.attachment_for(svc, current_actor(request), filename)
     path = media.media_path(svc.settings.media_dir, attachment.filename)
     if path is None:
