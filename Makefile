@@ -56,7 +56,12 @@ test-postgres: venv
 	  || (echo "Start PostgreSQL and Redis first (see README)." >&2; exit 1)
 	TEST_REDIS_URL=$(TEST_REDIS_URL) TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q -m "not browser"
 
-test-browser: venv
+## Lighthouse for the PWA audit, kept outside the repository (docs/lighthouse.md).
+LIGHTHOUSE_DIR ?= /tmp/lh
+$(LIGHTHOUSE_DIR)/node_modules/.bin/lighthouse:
+	mkdir -p $(LIGHTHOUSE_DIR) && cd $(LIGHTHOUSE_DIR) && npm i -E --no-audit --no-fund --silent lighthouse@12.2.3
+
+test-browser: venv $(LIGHTHOUSE_DIR)/node_modules/.bin/lighthouse
 	@test -x $(CHROMIUM) || (echo "Chromium is missing at $(CHROMIUM): apt-get install chromium" >&2; exit 1)
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q -m browser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,3 +75,19 @@ def sign_in(page, base: str, login: str, password: str = "password123") -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def wait_until(page, expression: str, arg: object = None, timeout: float = 10_000) -> None:  # type: ignore[no-untyped-def]
+    """Poll a JavaScript expression until it is truthy.
+
+    Playwright's `wait_for_function` builds its predicate with `eval` inside the page, which our
+    Content-Security-Policy forbids; `evaluate` goes through the DevTools protocol and is allowed.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression) if arg is None else page.evaluate(expression, arg)
+        if value:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} ms: {expression.strip()[:120]}")
+        page.wait_for_timeout(100)

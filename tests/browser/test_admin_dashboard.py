@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_until
 from tests.conftest import run_async
 from tests.integration.oversight.oversight_fixture import build_history
 from tests.world import World
@@ -18,9 +18,7 @@ def test_filters_update_the_figures_without_a_reload(browser, server, world: Wor
     page.evaluate("window.__same_page = true")
 
     page.select_option("select[name=org]", str(world.orgs["uk2"]))
-    page.wait_for_function(
-        "document.querySelector('#dashboard .kpi-value').textContent.trim() === '2'"
-    )
+    wait_until(page, "document.querySelector('#dashboard .kpi-value').textContent.trim() === '2'")
     assert page.evaluate("window.__same_page") is True  # swapped by htmx, not reloaded
     assert f"org={world.orgs['uk2']}" in page.url  # and the address can be shared
     export = page.locator("a[href^='/admin/export.csv']").get_attribute("href")

@@ -15,7 +15,7 @@ import pytest
 
 from server.notify.push_keys import generate
 from server.settings import Settings
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, sign_in
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, sign_in, wait_until
 from tests.push_service import PushService, push_service
 from tests.server_process import running_server
 from tests.world import PASSWORD, World
@@ -68,7 +68,7 @@ def controlled_page(context: Any, base: str, login: str) -> Any:
     assert page.evaluate(READY_SCOPE) == base + "/"
     if not page.evaluate("Boolean(navigator.serviceWorker.controller)"):
         page.reload()
-        page.wait_for_function("Boolean(navigator.serviceWorker.controller)")
+        wait_until(page, "Boolean(navigator.serviceWorker.controller)")
     return page
 
 
@@ -207,7 +207,7 @@ def test_a_push_from_the_server_becomes_a_notification(
             "data": json.dumps(delivered.payload, ensure_ascii=False),
         },
     )
-    page.wait_for_function(NOTIFICATIONS.strip() + ".then(list => list.length > 0)", timeout=10000)
+    wait_until(page, NOTIFICATIONS.strip() + ".then(list => list.length > 0)")
     [shown] = page.evaluate(NOTIFICATIONS)
     number = delivered.payload["number"]
     assert shown["title"] == f"Заявка №{number}: Назначена"
@@ -223,7 +223,7 @@ def test_without_network_a_page_load_shows_the_offline_page(browser: Any, server
     context = browser.new_context()
     page = controlled_page(context, server, "resident")
     page.goto(server + "/requests")  # seen once, so a copy is kept
-    page.wait_for_function(KEPT_PAGE, arg="/requests")
+    wait_until(page, KEPT_PAGE, arg="/requests")
     context.set_offline(True)
     page.goto(server + "/profile")
     assert page.locator("h1").inner_text() == "Нет связи с интернетом"
@@ -241,7 +241,7 @@ def test_signing_out_leaves_no_personal_page_behind(browser: Any, server: str) -
     context = browser.new_context()
     page = controlled_page(context, server, "resident")
     page.goto(server + "/requests")
-    page.wait_for_function(KEPT_PAGE, arg="/requests")
+    wait_until(page, KEPT_PAGE, arg="/requests")
     page.click("form[action='/logout'] button")
     page.wait_for_url(re.compile(r"/login"))
     page.wait_for_load_state("networkidle")
@@ -279,5 +279,5 @@ def test_notifications_are_asked_for_only_after_the_button_is_pressed(
     assert page.evaluate("Notification.permission") == "default"
     assert "Устройств" in page.locator("#push-devices").inner_text()
     button.click()
-    page.wait_for_function("window.__asked === 1")
+    wait_until(page, "window.__asked === 1")
     context.close()
