@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.forms import RegistrationForm
+from server.accounts.password_rules import password_problem
 from server.db.models import Organisation, User
 from server.db.session import Database
 from server.i18n import gettext as _
@@ -21,7 +22,6 @@ from server.shared.roles import ROLE_ORG_KINDS, Actor, OrgKind, Role
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a failed sign-in the same for unknown logins.
 _DUMMY_HASH = _hasher.hash("not a password")
-MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
@@ -87,9 +87,11 @@ async def get_user(db: Database, user_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
-def check_password(password: str, errors: dict[str, str]) -> None:
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = _("Пароль — не короче %(n)s символов.", n=MIN_PASSWORD)
+def check_password(password: str, errors: dict[str, str], *personal: str | None) -> None:
+    """A new password is refused when it is short, common or one of the person's own details."""
+    problem = password_problem(password, personal=tuple(item for item in personal if item))
+    if problem is not None:
+        errors["password"] = problem
 
 
 async def register_resident(db: Database, form: RegistrationForm) -> User:
@@ -102,7 +104,7 @@ async def register_resident(db: Database, form: RegistrationForm) -> User:
         errors["name"] = _("Укажите имя.")
     elif len(name) > 200:
         errors["name"] = _("Слишком длинное имя.")
-    check_password(form.password, errors)
+    check_password(form.password, errors, phone, form.phone, name)
     if errors or phone is None:
         raise InvalidInput(**errors)
     try:
@@ -174,7 +176,7 @@ async def create_user(
         errors["role"] = _("Неизвестная роль.")
     if role_value is Role.SYSTEM:
         errors["role"] = _("Неизвестная роль.")
-    check_password(password, errors)
+    check_password(password, errors, login, name, phone)
     phone_value = None
     if phone:
         phone_value = normalise_phone(phone)

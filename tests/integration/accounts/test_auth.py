@@ -164,3 +164,29 @@ def test_registration_name_with_control_characters_is_refused_beside_the_field(
         )
         assert response.status_code == 422
         assert "Текст содержит недопустимые символы." in response.text
+
+
+def test_registration_refuses_common_and_personal_passwords_beside_the_field(
+    world: World,
+) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        for password, why in [
+            ("password", "слишком распространён"),
+            ("qwerty123", "слишком распространён"),
+            ("Пароль2024", "слишком распространён"),
+            ("89175554433", "не должен совпадать"),
+        ]:
+            response = post(
+                client,
+                "/register",
+                {"phone": "8 917 555-44-33", "name": "Айгуль", "password": password},
+            )
+            assert response.status_code == 422, password
+            assert why in response.text, password
+            assert 'aria-invalid="true"' in response.text or "field-error" in response.text
+        accepted = post(
+            client,
+            "/register",
+            {"phone": "8 917 555-44-33", "name": "Айгуль", "password": "кот на крыше 7"},
+        )
+        assert accepted.status_code == 303

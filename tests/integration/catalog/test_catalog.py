@@ -116,7 +116,7 @@ def test_only_the_system_admin_changes_settings(world: World) -> None:
         (categories.create_category, (CategoryForm(name="Новая", code="new", deadline_value="1"),)),
         (
             users.create_user,
-            (UserForm(login="newbie", name="Новичок", role="operator", password="secret-123"),),
+            (UserForm(login="newbie", name="Новичок", role="operator", password="birch-lake-42"),),
         ),
         (users.set_user_active, (world.users["dispatcher"], False)),
         (users.reset_password, (world.users["dispatcher"], "another-secret")),
@@ -451,7 +451,7 @@ def test_created_staff_account_signs_in_and_belongs_to_its_organisation(world: W
                 name="Новый",
                 role="dispatcher",
                 organisation_id=world.orgs["c1"],
-                password="secret-123",
+                password="birch-lake-42",
             ),
         )
     assert error.value.fields == {

@@ -261,22 +261,22 @@ def test_system_admin_creates_a_dispatcher_who_then_works_the_board(world: World
             admin,
             "/sysadmin/users/new",
             {"login": "d.new", "name": "Дина", "role": "dispatcher",
-             "organisation_id": world.orgs["c1"], "password": "password123"},
+             "organisation_id": world.orgs["c1"], "password": "birch-lake-42"},
         )  # fmt: skip
         assert wrong.status_code == 422
         assert "Выберите организацию, подходящую для этой роли." in wrong.text
-        assert "password123" not in wrong.text
+        assert "birch-lake-42" not in wrong.text
         assert count(world, User, User.login == "d.new") == 0
         created = post(
             admin,
             "/sysadmin/users/new",
             {"login": "d.new", "name": "Дина", "role": "dispatcher",
-             "organisation_id": world.orgs["uk2"], "password": "password123"},
+             "organisation_id": world.orgs["uk2"], "password": "birch-lake-42"},
         )  # fmt: skip
         assert created.status_code == 303
         assert "d.new" in admin.get(created.headers["location"]).text
     with TestClient(app) as client:
-        login(client, "d.new")
+        login(client, "d.new", "birch-lake-42")
         assert client.get("/board").status_code == 200
 
 
@@ -333,3 +333,27 @@ def test_unticking_available_hides_a_category_from_the_page(
     assert saved.status_code == 303
     assert count(world, Category, Category.active.is_(False)) == 1
     assert not re.search(r'name="active" value="on" checked', admin.get(url).text)
+
+
+def test_sysadmin_may_not_give_anyone_a_common_password(world: World) -> None:
+    dispatcher_id = world.users["dispatcher"]
+    with TestClient(create_app(world.settings)) as admin:
+        login(admin, "sysadmin")
+        refused = post(
+            admin, f"/sysadmin/users/{dispatcher_id}/password", {"password": "password1"}
+        )
+        assert refused.status_code == 422 and "слишком распространён" in refused.text
+        created = post(
+            admin,
+            "/sysadmin/users/new",
+            {"login": "newop", "name": "Новый", "role": "operator", "password": "newop12345"},
+        )
+        assert created.status_code == 422 and "не должен совпадать" in created.text
+    with TestClient(create_app(world.settings)) as client:
+        assert (
+            post(client, "/login", {"login": "dispatcher", "password": "password1"}).status_code
+            == 422
+        )
+        assert (
+            post(client, "/login", {"login": "newop", "password": "newop12345"}).status_code == 422
+        )
