@@ -30,7 +30,7 @@ from server.accounts.middleware import CurrentUserMiddleware
 from server.accounts.people import format_phone
 from server.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from server.catalog import routes as catalog_routes
-from server.db.session import Database
+from server.db.session import Database, PoolSize
 from server.integrations import api_routes, open311_routes
 from server.live import routes as live_routes
 from server.live.bus import make_bus
@@ -128,7 +128,8 @@ def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     if services is None:
-        db = Database(settings.database_url)
+        pool = PoolSize(settings.db_pool_size, settings.db_pool_overflow, settings.db_pool_timeout)
+        db = Database(settings.database_url, pool)
         services = Services(settings=settings, db=db, bus=make_bus(settings.broadcast_url))
     svc = services
 
