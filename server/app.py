@@ -64,6 +64,7 @@ from server.settings import ROOT, Settings
 from server.shared import health
 from server.shared.error_pages import HANDLERS
 from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, refuse_ids_out_of_range
+from server.shared.rendering import flash_cookie
 from server.shared.security_headers import security_headers
 from server.shared.services import OutboxWriter, Services
 
@@ -272,7 +273,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         ),
         before_request=refuse_ids_out_of_range,
         after_request=_vary_on_htmx,
-        before_send=[security_headers(production=settings.production)],
+        before_send=[
+            security_headers(production=settings.production),
+            flash_cookie(secret=settings.secret_key, secure=settings.production),
+        ],
         openapi_config=OpenAPIConfig(
             title="Заявка ЖКХ API",
             version="1.0.0",
