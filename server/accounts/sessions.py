@@ -16,7 +16,7 @@ from litestar.middleware.session.server_side import (
 from litestar.stores.base import Store
 from litestar.types import Message
 from litestar.utils.dataclass import extract_dataclass_items
-from sqlalchemy import ColumnElement, Integer, Text, delete, func, select
+from sqlalchemy import ColumnElement, Integer, Text, bindparam, delete, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -37,6 +37,12 @@ class DatabaseStore(Store):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Built once: building a statement costs more than running it.
+        self._load_with_user = (
+            select(WebSession.data, WebSession.expires_at, User)
+            .outerjoin(User, User.id == _session_uid(db))
+            .where(WebSession.key == bindparam("key"))
+        )
 
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
@@ -65,16 +71,9 @@ class DatabaseStore(Store):
     async def load(self, key: str, *, with_user: bool) -> Loaded | None:
         """The live session stored under `key` and, in the same statement, the user it names
         (its `uid`), so that who is asking costs one read per request."""
-        columns: list[Any] = [WebSession.data, WebSession.expires_at]
-        query = select(*columns).where(WebSession.key == key)
-        if with_user:
-            query = (
-                select(*columns, User)
-                .outerjoin(User, User.id == _session_uid(self.db))
-                .where(WebSession.key == key)
-            )
+        query = self._load_with_user if with_user else _LOAD
         async with self.db.single() as session:
-            row = (await session.execute(query)).first()
+            row = (await session.execute(query, {"key": key})).first()
         if row is None:
             return None
         if row.expires_at is not None and row.expires_at <= utcnow():
@@ -107,6 +106,9 @@ class DatabaseStore(Store):
     async def delete_expired(self) -> None:
         async with self.db.begin() as session:
             await session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+
+
+_LOAD = select(WebSession.data, WebSession.expires_at).where(WebSession.key == bindparam("key"))
 
 
 @dataclass(frozen=True)

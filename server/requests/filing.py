@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -148,35 +149,44 @@ class _Place:
     next_id: int
 
 
-def _next_request_id(session: AsyncSession) -> ColumnElement[int]:
-    """The id the new request will have, drawn in the lookup so that its number can be written
-    with it (no UPDATE after the INSERT). SQLite writers hold the database from BEGIN
-    IMMEDIATE, so the next rowid is theirs; PostgreSQL draws it from the id's sequence."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.nextval(func.pg_get_serial_sequence(Request.__tablename__, "id"))
-    return select(func.coalesce(func.max(Request.id), 0) + 1).scalar_subquery()
+def _place_query(dialect: str) -> Select[Any]:
+    """The one lookup before the INSERT: building, category, the two organisations routing
+    needs, and the id the new request will have (so that its number is written with it, no
+    UPDATE after). SQLite writers hold the database from BEGIN IMMEDIATE, so the next rowid is
+    theirs; PostgreSQL draws it from the id's sequence. Built once per dialect: building a
+    statement costs more than running it."""
+    if dialect == "postgresql":
+        next_id: ColumnElement[Any] = func.nextval(
+            func.pg_get_serial_sequence(Request.__tablename__, "id")
+        )
+    else:
+        next_id = select(func.coalesce(func.max(Request.id), 0) + 1).scalar_subquery()
+    manager, supplier = aliased(Organisation), aliased(Organisation)
+    return (
+        select(
+            Building,
+            Category,
+            manager.id,
+            manager.active,
+            supplier.id,
+            supplier.active,
+            next_id.label("next_id"),
+        )
+        .select_from(Building)
+        .join(Category, Category.id == bindparam("category_id"))
+        .outerjoin(manager, manager.id == Building.manager_id)
+        .outerjoin(supplier, supplier.id == Category.handler_organisation_id)
+        .where(Building.id == bindparam("building_id"), Category.active.is_(True))
+    )
+
+
+_PLACE_QUERIES = {d: _place_query(d) for d in ("postgresql", "sqlite")}
 
 
 async def _place(session: AsyncSession, building_id: int, category_id: int) -> _Place:
-    manager, supplier = aliased(Organisation), aliased(Organisation)
-    row = (
-        await session.execute(
-            select(
-                Building,
-                Category,
-                manager.id,
-                manager.active,
-                supplier.id,
-                supplier.active,
-                _next_request_id(session).label("next_id"),
-            )
-            .select_from(Building)
-            .join(Category, Category.id == category_id)
-            .outerjoin(manager, manager.id == Building.manager_id)
-            .outerjoin(supplier, supplier.id == Category.handler_organisation_id)
-            .where(Building.id == building_id, Category.active.is_(True))
-        )
-    ).first()
+    query = _PLACE_QUERIES[session.get_bind().dialect.name]
+    params = {"building_id": building_id, "category_id": category_id}
+    row = (await session.execute(query, params)).first()
     if row is None:
         errors: dict[str, str] = {}
         if await session.get(Building, building_id) is None:

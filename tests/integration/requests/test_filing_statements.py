@@ -11,11 +11,8 @@ the in-process outbox worker, woken by the commit, reads on its own task.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from litestar.testing import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from server.app import create_app
 from server.db.models import OutboxMessage, PushSubscription, Request, TimelineEntry, Webhook
@@ -25,6 +22,7 @@ from server.live.bus import make_bus
 from server.shared.services import Services
 from tests.conftest import run_async
 from tests.http import csrf, login, post
+from tests.statements import COMMIT, Recorder, statements
 from tests.world import World
 
 MOST_STATEMENTS = 8
@@ -61,31 +59,6 @@ async def _stored(world: World) -> tuple[int, int, list[str]]:
         await db.dispose()
 
 
-class Recorder:
-    """Statements and transaction ends on an engine, with the task that ran each."""
-
-    def __init__(self, db: Database) -> None:
-        self.log: list[tuple[asyncio.Task[Any] | None, str]] = []
-        engine = db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "commit", lambda _conn: self._note("<commit>"))
-
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self._note(" ".join(statement.split()))
-
-    def _note(self, what: str) -> None:
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:
-            task = None
-        self.log.append((task, what))
-
-    def of_the_request(self) -> list[str]:
-        """The entries of the task that wrote the request: the filing POST's own."""
-        filer = next(t for t, s in self.log if s.startswith("INSERT INTO requests"))
-        return [s for t, s in self.log if t is filer]
-
-
 def test_a_web_filing_makes_at_most_eight_statements_in_one_transaction(world: World) -> None:
     run_async(_someone_to_tell, world)
     db = Database(world.settings.database_url)
@@ -104,10 +77,9 @@ def test_a_web_filing_makes_at_most_eight_statements_in_one_transaction(world: W
         }
         response = post(client, "/requests/new", form)
         assert response.status_code == 303
-        filing = recorder.of_the_request()
-        statements = [s for s in filing if s != "<commit>"]
+        filing = recorder.of_the_filing()
         listing = "\n".join(filing)
-        assert len(statements) <= MOST_STATEMENTS, listing
+        assert len(statements(filing)) <= MOST_STATEMENTS, listing
 
         # One transaction: the request, its entry and both outbox rows, then one commit.
         writes = [
@@ -117,7 +89,7 @@ def test_a_web_filing_makes_at_most_eight_statements_in_one_transaction(world: W
             or s.startswith("INSERT INTO outbox")
         ]
         assert len(writes) == 3, listing
-        commits = [i for i, s in enumerate(filing) if s == "<commit>"]
+        commits = [i for i, s in enumerate(filing) if s == COMMIT]
         assert len(commits) == 1 and commits[0] > writes[-1], listing
         # The page the resident lands on says the request was filed (the flash came along).
         page = client.get(response.headers["location"]).text
