@@ -30,7 +30,7 @@ from server.accounts.middleware import CurrentUserMiddleware
 from server.accounts.people import format_phone
 from server.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from server.catalog import routes as catalog_routes
-from server.db.session import Database
+from server.db.session import Database, PoolSize
 from server.integrations import api_routes, open311_routes
 from server.live import routes as live_routes
 from server.live.bus import make_bus
@@ -64,6 +64,7 @@ from server.settings import ROOT, Settings
 from server.shared import health
 from server.shared.error_pages import HANDLERS
 from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, refuse_ids_out_of_range
+from server.shared.rendering import flash_cookie
 from server.shared.security_headers import security_headers
 from server.shared.services import OutboxWriter, Services
 
@@ -128,7 +129,8 @@ def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     if services is None:
-        db = Database(settings.database_url)
+        pool = PoolSize(settings.db_pool_size, settings.db_pool_overflow, settings.db_pool_timeout)
+        db = Database(settings.database_url, pool)
         services = Services(settings=settings, db=db, bus=make_bus(settings.broadcast_url))
     svc = services
 
@@ -271,7 +273,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         ),
         before_request=refuse_ids_out_of_range,
         after_request=_vary_on_htmx,
-        before_send=[security_headers(production=settings.production)],
+        before_send=[
+            security_headers(production=settings.production),
+            flash_cookie(secret=settings.secret_key, secure=settings.production),
+        ],
         openapi_config=OpenAPIConfig(
             title="Заявка ЖКХ API",
             version="1.0.0",

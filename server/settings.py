@@ -46,6 +46,10 @@ class Settings:
     push_worker_in_process: bool = True
     town_name: str = "Заинск"
     login_attempts_per_minute: int = 20
+    # PostgreSQL connections per process (server/db/session.py PoolSize says how to choose).
+    db_pool_size: int = 10
+    db_pool_overflow: int = 10
+    db_pool_timeout: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -81,6 +85,9 @@ class Settings:
             push_worker_in_process=_flag(env.get("PUSH_WORKER_IN_PROCESS"), default=True),
             town_name=env.get("TOWN_NAME", "Заинск"),
             login_attempts_per_minute=int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "20")),
+            db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
+            db_pool_overflow=int(env.get("DB_POOL_OVERFLOW", "10")),
+            db_pool_timeout=float(env.get("DB_POOL_TIMEOUT", "30")),
         )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from litestar.middleware import AbstractMiddleware, DefineMiddleware
 
 from server.accounts.people import get_user
+from server.accounts.sessions import user_read_with_session
 from server.db.session import Database
 from server.i18n import set_locale
 
@@ -18,6 +19,11 @@ SESSION_USER = "uid"
 
 
 class CurrentUserMiddleware(AbstractMiddleware):
+    """Puts the user on `scope["user"]`, where guards, CSRF pages and handlers all read it.
+
+    Sessions kept in the database bring their user along (one joined read, see
+    `RotatingSessionBackend`); only sessions kept elsewhere (Redis) cost a user read here."""
+
     def __init__(self, app: ASGIApp, db: Database) -> None:
         super().__init__(app)
         self.db = db
@@ -32,7 +38,9 @@ class CurrentUserMiddleware(AbstractMiddleware):
         session = scope.get("session") or {}
         user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
         if isinstance(user_id, int):
-            user = await get_user(self.db, user_id)
+            read, user = user_read_with_session(scope)
+            if not read:
+                user = await get_user(self.db, user_id)
         scope["user"] = user
         set_locale(user.locale if user is not None else _cookie_locale(scope))
         await self.app(scope, receive, send)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
 from litestar.types import Message
-from sqlalchemy import delete, select
+from litestar.utils.dataclass import extract_dataclass_items
+from sqlalchemy import ColumnElement, Integer, Text, bindparam, delete, func, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 
-from server.db.models import WebSession, utcnow
+from server.db.models import User, WebSession, utcnow
 from server.db.session import Database
 
 
@@ -26,8 +32,17 @@ def _seconds(value: int | timedelta | None) -> int | None:
 
 
 class DatabaseStore(Store):
+    """Each method is one statement: a request's session costs one read and, when it changed,
+    one upsert, with no BEGIN and COMMIT around either."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Built once: building a statement costs more than running it.
+        self._load_with_user = (
+            select(WebSession.data, WebSession.expires_at, User)
+            .outerjoin(User, User.id == _session_uid(db))
+            .where(WebSession.key == bindparam("key"))
+        )
 
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
@@ -35,30 +50,42 @@ class DatabaseStore(Store):
         data = value.encode() if isinstance(value, str) else value
         seconds = _seconds(expires_in)
         expires = utcnow() + timedelta(seconds=seconds) if seconds else None
-        async with self.db.begin() as session:
-            row = await session.get(WebSession, key)
-            if row is None:
-                session.add(WebSession(key=key, data=data, expires_at=expires))
-            else:
-                row.data = data
-                row.expires_at = expires
+        upsert = _insert_for(self.db)(WebSession).values(key=key, data=data, expires_at=expires)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[WebSession.key],
+            set_={"data": upsert.excluded.data, "expires_at": upsert.excluded.expires_at},
+        )
+        async with self.db.single() as session:
+            await session.execute(upsert)
+            await session.commit()
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        async with self.db.read() as session:
-            row = await session.get(WebSession, key)
+        loaded = await self.load(key, with_user=False)
+        if loaded is None:
+            return None
+        seconds = _seconds(renew_for)
+        if seconds:
+            await self.set(key, loaded.data, seconds)
+        return loaded.data
+
+    async def load(self, key: str, *, with_user: bool) -> Loaded | None:
+        """The live session stored under `key` and, in the same statement, the user it names
+        (its `uid`), so that who is asking costs one read per request."""
+        query = self._load_with_user if with_user else _LOAD
+        async with self.db.single() as session:
+            row = (await session.execute(query, {"key": key})).first()
         if row is None:
             return None
         if row.expires_at is not None and row.expires_at <= utcnow():
             await self.delete(key)
             return None
-        seconds = _seconds(renew_for)
-        if seconds:
-            await self.set(key, row.data, seconds)
-        return row.data
+        user = row.User if with_user else None
+        return Loaded(row.data, row.expires_at, user if user is not None and user.active else None)
 
     async def delete(self, key: str) -> None:
-        async with self.db.begin() as session:
+        async with self.db.single() as session:
             await session.execute(delete(WebSession).where(WebSession.key == key))
+            await session.commit()
 
     async def delete_all(self) -> None:
         async with self.db.begin() as session:
@@ -81,13 +108,49 @@ class DatabaseStore(Store):
             await session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
 
 
+_LOAD = select(WebSession.data, WebSession.expires_at).where(WebSession.key == bindparam("key"))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    data: bytes
+    expires_at: datetime | None
+    user: User | None  # active users only
+
+
+def _insert_for(db: Database) -> Callable[..., Any]:
+    return postgresql.insert if db.is_postgres else sqlite.insert
+
+
+def _session_uid(db: Database) -> ColumnElement[Any]:
+    """The signed-in user's id inside the stored session (Litestar keeps it as JSON bytes)."""
+    if db.is_postgres:
+        document = sql_cast(func.convert_from(WebSession.data, "UTF8"), JSONB)
+        return sql_cast(document["uid"].astext, Integer)
+    return func.json_extract(sql_cast(WebSession.data, Text), "$.uid")
+
+
 ROTATE_KEY = "_rotate"
 _NEW_ID = "zayavka.new_session_id"
+# Set by the session backend when it read the signed-in user along with the session.
+SESSION_USER_LOADED = "zayavka.session_user"
+_LOADED = "zayavka.session_loaded"
+# A stored session whose expiry is further away than this is not rewritten only to move it.
+_REFRESH_AFTER = timedelta(days=1)
 
 
 def _extras(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
     """The request's scope as a plain dict, for the one key of our own it carries."""
     return cast("dict[str, Any]", connection.scope)
+
+
+def user_read_with_session(scope: Any) -> tuple[bool, User | None]:
+    """Whether the session backend already read who is signed in, and who (None: nobody)."""
+    extras = cast("dict[str, Any]", scope)
+    if SESSION_USER_LOADED not in extras:
+        return False, None
+    user = extras[SESSION_USER_LOADED]
+    return True, user if isinstance(user, User) else None
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -96,6 +159,34 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         forced = _extras(connection).get(_NEW_ID)
         return str(forced) if forced else super().get_session_id(connection)
+
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        store = self.config.get_store_from_app(connection.scope["app"])
+        session_id = connection.cookies.get(self.config.key)
+        if not isinstance(store, DatabaseStore) or not session_id:
+            return await super().load_from_connection(connection)
+        loaded = await store.load(session_id, with_user=True)
+        if loaded is None:
+            _extras(connection)[SESSION_USER_LOADED] = None
+            return {}
+        _extras(connection)[SESSION_USER_LOADED] = loaded.user
+        _extras(connection)[_LOADED] = loaded
+        return self.deserialize_data(loaded.data)
+
+    def _unchanged(
+        self, scope_session: Any, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> bool:
+        """Stored as it is now, and far from expiring: nothing to write back."""
+        loaded = _extras(connection).get(_LOADED)
+        if not isinstance(loaded, Loaded) or _extras(connection).get(_NEW_ID):
+            return False
+        if loaded.expires_at is not None and self.config.max_age:
+            written_at = loaded.expires_at - timedelta(seconds=self.config.max_age)
+            if utcnow() - written_at > _REFRESH_AFTER:
+                return False
+        return self.serialize_data(scope_session, connection.scope) == loaded.data
 
     async def _forget_sent(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         """Delete the stored session whose id the request came with."""
@@ -115,7 +206,20 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         if isinstance(scope_session, dict) and scope_session.pop(ROTATE_KEY, None):
             await self._forget_sent(connection)
             _extras(connection)[_NEW_ID] = self.generate_session_id()
+        elif isinstance(scope_session, dict) and self._unchanged(scope_session, connection):
+            self._send_cookie(message, connection)
+            return
         await super().store_in_message(scope_session, message, connection)
+
+    def _send_cookie(
+        self, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        """The cookie as Litestar sends it after storing, so the browser's expiry moves on."""
+        params = extract_dataclass_items(
+            self.config, exclude_none=True, include=Cookie.__dict__.keys()
+        )
+        cookie = Cookie(value=self.get_session_id(connection), key=self.config.key, **dict(params))
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
 @dataclass

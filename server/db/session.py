@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +17,39 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections one process keeps to PostgreSQL (SQLite has one file and no pool to size).
+
+    A request holds a connection only while it runs its statements, so a few connections serve
+    many concurrent requests; more than the database's CPUs can use only queue up inside it.
+    `size + overflow` per process, times the processes, must stay below `max_connections`.
+    """
+
+    size: int = 10
+    overflow: int = 10
+    timeout: float = 30.0  # seconds a request waits for a free connection before failing
+    recycle: int = 1800  # seconds: reconnect before idle-killing proxies drop a connection
+
+
+def make_engine(url: str, pool: PoolSize | None = None, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    pool = pool or PoolSize()
+    kwargs.setdefault("pool_size", pool.size)
+    kwargs.setdefault("max_overflow", pool.overflow)
+    kwargs.setdefault("pool_timeout", pool.timeout)
+    kwargs.setdefault("pool_recycle", pool.recycle)
+    # No ping on every checkout (with asyncpg that is BEGIN, a query and ROLLBACK before each
+    # use): a connection the server dropped fails its first statement instead, SQLAlchemy then
+    # discards the whole pool, and that one request is answered 503.
+    kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
 
 
@@ -42,22 +64,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
+def _sqlite_begin(conn: Any) -> None:
     # Writers queue up at BEGIN instead of failing with "database is locked" half-way;
-    # readers take no lock at all.
-    if conn.get_execution_options().get("write"):
+    # readers take no lock at all. A single statement is atomic by itself: no BEGIN.
+    options = conn.get_execution_options()
+    if options.get("single"):
+        return
+    if options.get("write"):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, pool: PoolSize | None = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.engine = make_engine(url, pool, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             self.engine.execution_options(write=True), expire_on_commit=False
+        )
+        single: dict[str, Any] = {"single": True}
+        if self.is_postgres:
+            single["isolation_level"] = "AUTOCOMMIT"
+        self._single = async_sessionmaker(
+            self.engine.execution_options(**single), expire_on_commit=False
         )
 
     @property
@@ -73,6 +104,14 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def single(self) -> AsyncIterator[AsyncSession]:
+        """For work that is ONE statement, atomic by itself (a keyed read, an upsert): no
+        BEGIN and COMMIT around it, which on a hot path are two of its three round trips.
+        Each statement is committed as it runs; never run two that must agree."""
+        async with self._single() as session:
             yield session
 
     async def dispose(self) -> None:

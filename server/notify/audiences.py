@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import i18n
 from server.accounts.people import actor_of
-from server.db.models import Building, Category, Request, TimelineEntry, User
+from server.db.models import Building, Category, PushSubscription, Request, TimelineEntry, User
 from server.i18n import gettext as _
 from server.i18n import short_time
 from server.requests import workflow
@@ -66,6 +66,7 @@ class Notice:
     tag: str
     urgency: str  # Web Push Urgency: "high" for emergencies
     locale: str
+    devices: tuple[int, ...] = ()  # the person's push subscriptions, read with the audience
 
     def payload(self, request: Request) -> dict[str, object]:
         """What the service worker reads to show the notification (kept well under 4 KB)."""
@@ -131,56 +132,96 @@ async def _what_happened(session: AsyncSession, event: RequestEvent) -> Timeline
     return earlier
 
 
-async def _staff(
-    session: AsyncSession, role: Role, organisation_id: int | None, *, opted_in: bool
-) -> list[User]:
-    if organisation_id is None:
-        return []
-    query = select(User).where(
-        User.role == role,
-        User.organisation_id == organisation_id,
-        User.active.is_(True),
-    )
-    if opted_in:
-        query = query.where(User.notify_new_requests.is_(True))
-    return list(await session.scalars(query.order_by(User.id)))
+@dataclass(frozen=True)
+class _Wanted:
+    """One group of people to tell: a person by id, or the opted-in staff of a role and
+    organisation. All groups of an event are read in one statement."""
+
+    reason: Reason
+    user_id: int | None = None
+    role: Role | None = None
+    organisation_id: int | None = None
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.user_id is not None:
+            return User.id == self.user_id
+        return and_(
+            User.role == self.role,
+            User.organisation_id == self.organisation_id,
+            User.notify_new_requests.is_(True),
+        )
+
+    def holds(self, user: User) -> bool:
+        if self.user_id is not None:
+            return user.id == self.user_id
+        return (
+            user.role == self.role
+            and user.organisation_id == self.organisation_id
+            and user.notify_new_requests
+        )
 
 
-async def _audience(
-    session: AsyncSession, request: Request, entry: TimelineEntry
-) -> dict[int, tuple[User, Reason]]:
-    audience: dict[int, tuple[User, Reason]] = {}
-
-    def add(user: User | None, reason: Reason) -> None:
-        if user is None or not user.active or user.id == entry.actor_id:
-            return
-        audience.setdefault(user.id, (user, reason))
-
+def _wanted(request: Request, entry: TimelineEntry) -> list[_Wanted]:
+    """Who is told, first reasons first: a person told for two reasons gets the first."""
     kind = entry.kind
-    resident = await session.get(User, request.resident_id)
+    wanted: list[_Wanted] = []
     moved = entry.to_state is not None and (entry.from_state != entry.to_state or kind == "file")
     if kind == Action.COMMENT:
-        add(resident, Reason.COMMENT)
+        wanted.append(_Wanted(Reason.COMMENT, user_id=request.resident_id))
     elif moved:
-        add(resident, Reason.STATE)
+        wanted.append(_Wanted(Reason.STATE, user_id=request.resident_id))
+
+    def staff(reason: Reason, role: Role, organisation_id: int | None) -> None:
+        if organisation_id is not None:
+            wanted.append(_Wanted(reason, role=role, organisation_id=organisation_id))
 
     if kind in ("file", Action.TRANSFER, Action.ROUTE):
-        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
-            add(user, Reason.NEW)
+        staff(Reason.NEW, Role.DISPATCHER, request.organisation_id)
     elif kind == Action.DISPUTE:
-        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
-            add(user, Reason.DISPUTE)
+        staff(Reason.DISPUTE, Role.DISPATCHER, request.organisation_id)
     elif kind == Action.ASSIGN:
-        for user in await _staff(session, Role.CONTRACTOR, request.contractor_id, opted_in=True):
-            add(user, Reason.JOB)
+        staff(Reason.JOB, Role.CONTRACTOR, request.contractor_id)
     elif kind == DEADLINE_WARNING:
-        for user in await _staff(session, Role.DISPATCHER, request.organisation_id, opted_in=True):
-            add(user, Reason.DEADLINE)
+        staff(Reason.DEADLINE, Role.DISPATCHER, request.organisation_id)
     elif kind == Action.ASSIGN_WORKER:
         worker_id = entry.data.get("worker_id") if isinstance(entry.data, dict) else None
         if isinstance(worker_id, int):
-            add(await session.get(User, worker_id), Reason.WORKER)
-    return audience
+            wanted.append(_Wanted(Reason.WORKER, user_id=worker_id))
+    return wanted
+
+
+@dataclass(frozen=True)
+class _Member:
+    user: User
+    reason: Reason
+    devices: tuple[int, ...]  # push subscription ids, oldest first
+
+
+async def _audience(session: AsyncSession, request: Request, entry: TimelineEntry) -> list[_Member]:
+    """Everyone to tell, with their push devices, in one read. Never the actor themselves."""
+    wanted = _wanted(request, entry)
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(User, PushSubscription.id)
+        .outerjoin(PushSubscription, PushSubscription.user_id == User.id)
+        .where(User.active.is_(True), or_(*(w.condition() for w in wanted)))
+        .order_by(User.id, PushSubscription.id)
+    )
+    devices: dict[int, list[int]] = {}
+    users: dict[int, User] = {}
+    for user, subscription_id in rows:
+        users[user.id] = user
+        found = devices.setdefault(user.id, [])
+        if subscription_id is not None:
+            found.append(subscription_id)
+    members = []
+    for user in users.values():
+        if user.id == entry.actor_id:
+            continue
+        reason = next(w.reason for w in wanted if w.holds(user))
+        members.append(_Member(user, reason, tuple(devices[user.id])))
+    return members
 
 
 def _texts(
@@ -229,7 +270,8 @@ async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice
     audience = await _audience(session, request, entry)
     if not audience:
         return []
-    order = await active_work_order(session, request.id)
+    # A request being filed has no work order yet.
+    order = None if entry.kind == "file" else await active_work_order(session, request.id)
     facts = facts_of(request, order)
     category = await session.get(Category, request.category_id)
     building = await session.get(Building, request.building_id)
@@ -237,21 +279,23 @@ async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice
     place = building.address
     urgency = "high" if category.emergency else "normal"
     notices = []
-    for user, reason in audience.values():
+    for member in audience:
+        user = member.user
         if not workflow.may_view(actor_of(user), facts):
             continue
         with speaking(user.locale):
-            title, body = _texts(reason, request, entry, category, place)
+            title, body = _texts(member.reason, request, entry, category, place)
         notices.append(
             Notice(
                 user_id=user.id,
-                reason=reason,
+                reason=member.reason,
                 title=title,
                 body=body,
                 url=f"/requests/{request.id}",
                 tag=topic_of(request.id),
                 urgency=urgency,
                 locale=user.locale,
+                devices=member.devices,
             )
         )
     return notices

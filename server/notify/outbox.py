@@ -26,10 +26,12 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.db.models import OutboxMessage, utcnow
 from server.db.session import Database
@@ -54,11 +56,41 @@ def enqueue(
     urgency: str = "normal",
     topic: str | None = None,
 ) -> None:
-    """Add one message to the outbox, in the caller's transaction: pending, due at once."""
-    row = OutboxMessage(channel=channel, target_id=target_id, payload=payload, status=PENDING)
-    row.urgency, row.topic = urgency, topic
-    session.add(row)
+    """Add one message to the outbox, in the caller's transaction: pending, due at once.
+
+    The messages of a transaction are written together just before it commits, in one
+    multi-row INSERT (ORM rows would each need their own INSERT … RETURNING on SQLite), in the
+    order they were enqueued."""
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        sa_event.listen(session.sync_session, "before_commit", _write_rows)
+        sa_event.listen(session.sync_session, "after_rollback", _forget_rows)
+    session.info.setdefault(_ROWS, []).append(
+        {
+            "channel": channel,
+            "target_id": target_id,
+            "payload": payload,
+            "status": PENDING,
+            "urgency": urgency,
+            "topic": topic,
+        }
+    )
     session.info[OUTBOX_WRITTEN] = True
+
+
+_ROWS, _LISTENING = "outbox_rows", "outbox_listening"
+OUTBOX_TABLE = cast(Table, OutboxMessage.__table__)
+
+
+def _write_rows(session: Session) -> None:
+    rows = session.info.pop(_ROWS, None)
+    if rows:
+        # The table, not the mapped class: one executemany, Nones included.
+        session.execute(insert(OUTBOX_TABLE), rows)
+
+
+def _forget_rows(session: Session) -> None:
+    session.info.pop(_ROWS, None)
 
 
 class OutboxWorker:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import PushSubscription, Request
+from server.db.models import Request
 from server.notify.audiences import notices_for, short, topic_of
 from server.notify.outbox import enqueue
 from server.shared.events import RequestEvent
@@ -37,30 +36,18 @@ def encode_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 async def write_messages(session: AsyncSession, event: RequestEvent) -> None:
     """An outbox writer (Services.outbox_writers): one message per device to tell."""
-    notices = await notices_for(session, event)
+    notices = [n for n in await notices_for(session, event) if n.devices]
     if not notices:
-        return
-    subscriptions = list(
-        await session.scalars(
-            select(PushSubscription)
-            .where(PushSubscription.user_id.in_({n.user_id for n in notices}))
-            .order_by(PushSubscription.id)
-        )
-    )
-    if not subscriptions:
         return
     request = await session.get(Request, event.request_id)
     assert request is not None
-    by_user: dict[int, list[PushSubscription]] = {}
-    for subscription in subscriptions:
-        by_user.setdefault(subscription.user_id, []).append(subscription)
     for notice in notices:
         payload = encode_payload(notice.payload(request))
-        for subscription in by_user.get(notice.user_id, []):
+        for subscription_id in notice.devices:
             enqueue(
                 session,
                 CHANNEL,
-                subscription.id,
+                subscription_id,
                 payload,
                 urgency=notice.urgency,
                 topic=topic_of(request.id),

@@ -107,6 +107,15 @@ async def unsubscribe(svc: Services, holder: TokenHolder, webhook_id: int) -> No
 # In the write transaction: one outbox message per webhook that may see the change
 
 
+# Every active webhook of an active API token, with what decides what it may see.
+_LISTENING = (
+    select(Webhook, ApiToken, Organisation.kind)
+    .join(ApiToken, ApiToken.id == Webhook.token_id)
+    .outerjoin(Organisation, Organisation.id == ApiToken.organisation_id)
+    .where(Webhook.active.is_(True), ApiToken.active.is_(True), ApiToken.kind == "api")
+)
+
+
 def _event_name(entry: TimelineEntry | None, event: RequestEvent) -> str:
     if event.kind != "request":
         return f"request.{event.kind}"
@@ -117,14 +126,7 @@ def _event_name(entry: TimelineEntry | None, event: RequestEvent) -> str:
 
 async def write_messages(session: AsyncSession, event: RequestEvent) -> None:
     """An outbox writer (Services.outbox_writers): runs inside the change's transaction."""
-    rows = (
-        await session.execute(
-            select(Webhook, ApiToken, Organisation.kind)
-            .join(ApiToken, ApiToken.id == Webhook.token_id)
-            .outerjoin(Organisation, Organisation.id == ApiToken.organisation_id)
-            .where(Webhook.active.is_(True), ApiToken.active.is_(True), ApiToken.kind == "api")
-        )
-    ).all()
+    rows = (await session.execute(_LISTENING)).all()
     if not rows:
         return
     request = await session.get(Request, event.request_id)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.accounts.people import find_or_create_caller, normalise_phone
 from server.db.models import (
@@ -100,26 +102,23 @@ async def file_request(svc: Services, actor: Actor, form: NewRequest) -> Outcome
         raise InvalidInput(**errors)
 
     key = (form.idempotency_key or "").strip()[:64] or None
-    if key is not None:
-        existing = await _by_idempotency_key(svc, key)
-        if existing is not None:
-            return Outcome(existing, created=False)
-
     stored = await asyncio.to_thread(media.store_all, svc.settings.media_dir, processed)
     try:
         with media.removed_on_failure(svc.settings.media_dir, stored):
             async with svc.db.begin() as session:
-                request, entry = await _insert_request(
+                filed = await _insert_request(
                     session, actor, form, description, flat, caller_phone, key, processed, stored
                 )
-                event = event_of(request, entry)
+                event = event_of(filed.request, filed.entry)
                 await svc.record(session, event)
     except IntegrityError:
+        # The unique key, not a read before every filing, tells a repeated submission: the
+        # first one's request is read only when it happens.
         if key is not None and (existing := await _by_idempotency_key(svc, key)) is not None:
             return Outcome(existing, created=False)
         raise
     await svc.announce([event])
-    return Outcome(request)
+    return Outcome(filed.request)
 
 
 async def _by_idempotency_key(svc: Services, key: str) -> Request | None:
@@ -127,6 +126,87 @@ async def _by_idempotency_key(svc: Services, key: str) -> Request | None:
         return (
             await session.scalars(select(Request).where(Request.idempotency_key == key))
         ).first()
+
+
+@dataclass
+class _Filed:
+    request: Request
+    entry: TimelineEntry
+    # Held so that the outbox writers, in the same transaction, find them in the session
+    # instead of reading them again.
+    building: Building
+    category: Category
+
+
+@dataclass
+class _Place:
+    """What filing needs to know before it writes, read in one statement."""
+
+    building: Building
+    category: Category
+    route: BuildingRoute
+    category_route: CategoryRoute
+    next_id: int
+
+
+def _place_query(dialect: str) -> Select[Any]:
+    """The one lookup before the INSERT: building, category, the two organisations routing
+    needs, and the id the new request will have (so that its number is written with it, no
+    UPDATE after). SQLite writers hold the database from BEGIN IMMEDIATE, so the next rowid is
+    theirs; PostgreSQL draws it from the id's sequence. Built once per dialect: building a
+    statement costs more than running it."""
+    if dialect == "postgresql":
+        next_id: ColumnElement[Any] = func.nextval(
+            func.pg_get_serial_sequence(Request.__tablename__, "id")
+        )
+    else:
+        next_id = select(func.coalesce(func.max(Request.id), 0) + 1).scalar_subquery()
+    manager, supplier = aliased(Organisation), aliased(Organisation)
+    return (
+        select(
+            Building,
+            Category,
+            manager.id,
+            manager.active,
+            supplier.id,
+            supplier.active,
+            next_id.label("next_id"),
+        )
+        .select_from(Building)
+        .join(Category, Category.id == bindparam("category_id"))
+        .outerjoin(manager, manager.id == Building.manager_id)
+        .outerjoin(supplier, supplier.id == Category.handler_organisation_id)
+        .where(Building.id == bindparam("building_id"), Category.active.is_(True))
+    )
+
+
+_PLACE_QUERIES = {d: _place_query(d) for d in ("postgresql", "sqlite")}
+
+
+async def _place(session: AsyncSession, building_id: int, category_id: int) -> _Place:
+    query = _PLACE_QUERIES[session.get_bind().dialect.name]
+    params = {"building_id": building_id, "category_id": category_id}
+    row = (await session.execute(query, params)).first()
+    if row is None:
+        errors: dict[str, str] = {}
+        if await session.get(Building, building_id) is None:
+            errors["building_id"] = _("Такого адреса нет в реестре домов.")
+        category = await session.get(Category, category_id)
+        if category is None or not category.active:
+            errors["category_id"] = _("Такой категории нет.")
+        raise InvalidInput(**errors)
+    building, category, manager_id, manager_active, supplier_id, supplier_active, next_id = row
+    return _Place(
+        building=building,
+        category=category,
+        route=BuildingRoute(manager_id=manager_id, manager_active=bool(manager_active)),
+        category_route=CategoryRoute(
+            handler=Handler(category.handler),
+            organisation_id=supplier_id,
+            organisation_active=bool(supplier_active),
+        ),
+        next_id=int(next_id),
+    )
 
 
 async def _insert_request(
@@ -139,17 +219,10 @@ async def _insert_request(
     key: str | None,
     photos: list[media.ProcessedImage],
     stored: list[str],
-) -> tuple[Request, TimelineEntry]:
-    building = await session.get(Building, form.building_id)
-    category = await session.get(Category, form.category_id)
-    errors: dict[str, str] = {}
-    if building is None:
-        errors["building_id"] = _("Такого адреса нет в реестре домов.")
-    if category is None or not category.active:
-        errors["category_id"] = _("Такой категории нет.")
-    if errors:
-        raise InvalidInput(**errors)
-    assert building is not None and category is not None
+) -> _Filed:
+    assert form.building_id is not None and form.category_id is not None
+    place = await _place(session, form.building_id, form.category_id)
+    building, category = place.building, place.category
 
     if actor.role is Role.OPERATOR:
         assert caller_phone is not None
@@ -165,10 +238,12 @@ async def _insert_request(
         if await session.get(User, resident_id) is None:
             raise InvalidInput(resident_id=_("Не указан житель."))
 
-    organisation_id = await _route(session, building, category)
+    organisation_id = route(place.route, place.category_route)
     now = utcnow()
     rule = DeadlineRule(category.deadline_minutes, category.summer_deadline_minutes)
     request = Request(
+        id=place.next_id,
+        number=f"{now.year}-{place.next_id:06d}",
         resident_id=resident_id,
         building_id=building.id,
         flat=flat,
@@ -186,8 +261,6 @@ async def _insert_request(
         longitude=form.longitude,
     )
     session.add(request)
-    await session.flush()
-    request.number = f"{now.year}-{request.id:06d}"
     entry = timeline_entry(
         request,
         actor,
@@ -216,24 +289,4 @@ async def _insert_request(
             )
         )
     await session.flush()
-    return request, entry
-
-
-async def _route(session: AsyncSession, building: Building, category: Category) -> int | None:
-    manager = await session.get(Organisation, building.manager_id) if building.manager_id else None
-    supplier = (
-        await session.get(Organisation, category.handler_organisation_id)
-        if category.handler_organisation_id
-        else None
-    )
-    return route(
-        BuildingRoute(
-            manager_id=manager.id if manager else None,
-            manager_active=bool(manager and manager.active),
-        ),
-        CategoryRoute(
-            handler=Handler(category.handler),
-            organisation_id=supplier.id if supplier else None,
-            organisation_active=bool(supplier and supplier.active),
-        ),
-    )
+    return _Filed(request, entry, building, category)

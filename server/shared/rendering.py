@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import hashlib
+import hmac
+import json
+from typing import TYPE_CHECKING, Any, cast
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
-FLASH_KEY = "flash"
+if TYPE_CHECKING:
+    from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 
 def render(
@@ -43,20 +49,86 @@ def redirect(request: Request[Any, Any, Any], url: str) -> Redirect | ClientRedi
     return Redirect(url, status_code=303)
 
 
+# Flash messages travel in a signed cookie of their own, not in the session: a form that says
+# «done» and the page that shows it then write nothing to the session store.
+FLASH_COOKIE = "zayavka_flash"
+MAX_FLASHES = 5
+_PENDING = "zayavka.flashes"  # the request's messages as they will leave, once touched
+
+
 def flash(request: Request[Any, Any, Any], message: str, kind: str = "success") -> None:
-    if "session" not in request.scope:
-        return
-    messages = list(request.session.get(FLASH_KEY, []))
+    messages = _messages(request)
     messages.append({"kind": kind, "text": str(message)})
-    request.session[FLASH_KEY] = messages[-5:]
+    del messages[:-MAX_FLASHES]
 
 
 def pop_flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
-    if "session" not in request.scope or not request.session.get(FLASH_KEY):
+    messages = _messages(request)
+    shown = list(messages)
+    messages.clear()
+    return shown
+
+
+def _messages(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    scope = cast("dict[str, Any]", request.scope)
+    if _PENDING not in scope:
+        secret = request.app.state["settings"].secret_key
+        scope[_PENDING] = _decode(request.cookies.get(FLASH_COOKIE, ""), secret)
+        scope[_PENDING + ".sent"] = bool(scope[_PENDING])
+    return cast("list[dict[str, str]]", scope[_PENDING])
+
+
+def _signature(body: str, secret: str) -> str:
+    digest = hmac.new(secret.encode(), b"flash:" + body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def _encode(messages: list[dict[str, str]], secret: str) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(messages, ensure_ascii=False).encode()).decode()
+    return f"{body}.{_signature(body, secret)}"
+
+
+def _decode(value: str, secret: str) -> list[dict[str, str]]:
+    body, _, signature = value.partition(".")
+    if not body or not hmac.compare_digest(signature, _signature(body, secret)):
         return []
-    messages = list(request.session.get(FLASH_KEY, []))
-    request.session.pop(FLASH_KEY, None)
-    return messages
+    try:
+        messages = json.loads(base64.urlsafe_b64decode(body))
+    except ValueError:
+        return []
+    return (
+        [
+            {"kind": str(m.get("kind", "")), "text": str(m.get("text", ""))}
+            for m in messages[-MAX_FLASHES:]
+            if isinstance(m, dict)
+        ]
+        if isinstance(messages, list)
+        else []
+    )
+
+
+def flash_cookie(*, secret: str, secure: bool) -> BeforeMessageSendHookHandler:
+    """A before_send hook: sends the flash cookie of a request whose messages changed."""
+
+    async def send_flashes(message: Message, scope: Scope) -> None:
+        extras = cast("dict[str, Any]", scope)
+        if message["type"] != "http.response.start" or _PENDING not in extras:
+            return
+        messages = extras[_PENDING]
+        if not messages and not extras.get(_PENDING + ".sent"):
+            return
+        cookie = Cookie(
+            key=FLASH_COOKIE,
+            value=_encode(messages, secret) if messages else "",
+            max_age=None if messages else 0,
+            path="/",
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+        )
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
+
+    return send_flashes
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:

@@ -32,9 +32,14 @@ class Services:
     outbox_committed: Callable[[], None] | None = None
 
     async def record(self, session: AsyncSession, event: RequestEvent) -> None:
-        """Write what must travel with the event, in the same transaction."""
-        for writer in self.outbox_writers:
-            await writer(session, event)
+        """Write what must travel with the event, in the same transaction.
+
+        The change is flushed first; the writers' rows then go to the database together at
+        commit (one INSERT for every message), not each before the next writer's read."""
+        await session.flush()
+        with session.no_autoflush:
+            for writer in self.outbox_writers:
+                await writer(session, event)
         wake = self.outbox_committed
         if wake is not None and session.info.pop(OUTBOX_WRITTEN, False):
             sa_event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
