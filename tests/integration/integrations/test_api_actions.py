@@ -187,3 +187,14 @@ def test_the_openapi_document_lists_each_endpoints_errors(client: TestClient[Any
     body = doc["components"]["schemas"]["ErrorBody"]
     assert set(body["properties"]) == {"detail", "code", "errors"}
     assert not [path for path in doc["paths"] if not path.startswith(("/api/v1/", "/open311/"))]
+
+
+def test_webhook_urls_with_control_characters_are_refused(
+    client: TestClient[Any], tokens: Tokens
+) -> None:
+    refused = client.post(
+        "/api/v1/webhooks", json={"url": "http://hooks.example.org/\x00x"}, headers=auth(tokens.uk1)
+    )
+    assert_error_body(refused, 422, "url")
+    listed = client.get("/api/v1/webhooks", headers=auth(tokens.uk1))
+    assert listed.json() == []
