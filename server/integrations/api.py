@@ -148,7 +148,8 @@ class NewRequestIn(msgspec.Struct, kw_only=True):
 class ActionIn(msgspec.Struct, kw_only=True):
     """A workflow action on one request; each action reads the fields it needs."""
 
-    version: Count  # the request's `version` as last read: a request changed since is 409
+    # The request's `version` as last read: a request changed since is 409.
+    expected_version: Count = msgspec.field(name="version")
     reason: Annotated[str, text(2000)] = ""  # the comment, or the reason a refusal needs
     contractor_id: Id | None = None  # assign: one of the organisation's contractors
     organisation_id: Id | None = None  # transfer, route: the organisation to hand it to
@@ -384,17 +385,6 @@ async def act(
 ) -> RequestOut:
     """Take one action as the token's organisation; the same rules as on the request page."""
     await perform(
-        svc,
-        holder.actor,
-        request_id,
-        action,
-        ActionInput(
-            expected_version=data.version,
-            reason=data.reason,
-            contractor_id=data.contractor_id,
-            organisation_id=data.organisation_id,
-            worker_id=data.worker_id,
-            score=data.score,
-        ),
+        svc, holder.actor, request_id, action, ActionInput(**msgspec.structs.asdict(data))
     )
     return await read_request(svc, holder, request_id)
