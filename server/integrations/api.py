@@ -8,28 +8,43 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
+import msgspec
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.people import find_or_create_caller, normalise_phone
 from server.db.models import Category, Request, TimelineEntry, utcnow
 from server.i18n import gettext as _
+from server.integrations.api_docs import Id, text
 from server.integrations.open311.addresses import match_address
 from server.integrations.tokens import TokenHolder
 from server.requests import workflow
+from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import is_overdue
 from server.requests.filing import NewRequest, file_request
 from server.requests.labels import entry_label, state_label
 from server.requests.queries import REQUEST_DETAILS
 from server.requests.visibility import visible_to
-from server.requests.workflow import State
+from server.requests.workflow import Action, State
 from server.shared.errors import InvalidInput, NotFound
+from server.shared.forms import Count
 from server.shared.services import Services
 
 MAX_PER_PAGE = 200
+
+
+class StateGroup(StrEnum):
+    """Besides the states themselves, the list filters by these groups of states."""
+
+    OPEN = "open"  # not final
+    OVERDUE = "overdue"  # work still owed and past its deadline
+
+
+STATE_FILTERS = (*(s.value for s in State), *(g.value for g in StateGroup))
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,8 +86,8 @@ class TimelineEntryOut:
     at: datetime
     kind: str
     label: str
-    from_state: str | None
-    to_state: str | None
+    from_state: State | None
+    to_state: State | None
     actor_role: str
     actor_organisation: str | None
     text: str
@@ -83,7 +98,7 @@ class TimelineEntryOut:
 class RequestOut:
     id: int
     number: str
-    state: str
+    state: State
     state_label: str
     category: CategoryOut
     building: BuildingOut
@@ -115,20 +130,31 @@ class RequestPageOut:
     next_page: int | None
 
 
-@dataclass
-class NewRequestIn:
+class NewRequestIn(msgspec.Struct, kw_only=True):
     """A request filed by an integration on behalf of a caller."""
 
-    category: str  # a category code, see GET /api/v1/categories
-    description: str
-    phone: str  # the resident's phone; a new resident is created if unknown
-    building_id: int | None = None  # or:
-    address: str | None = None  # «улица Ленина, 12»
-    flat: str = ""
-    name: str = ""  # the resident's name, for a new resident
-    latitude: float | None = None
-    longitude: float | None = None
-    idempotency_key: str | None = None  # the same key twice files one request
+    category: Annotated[str, text(64)]  # a category code, see GET /api/v1/categories
+    description: Annotated[str, text(4000)]
+    phone: Annotated[str, text(40)]  # the resident's phone; a new resident is made if unknown
+    building_id: Id | None = None  # or:
+    address: Annotated[str, text(300)] | None = None  # «улица Ленина, 12»
+    flat: Annotated[str, text(20)] = ""
+    name: Annotated[str, text(200)] = ""  # the resident's name, for a new resident
+    latitude: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    idempotency_key: Annotated[str, text(200)] | None = None  # one key twice files one request
+
+
+class ActionIn(msgspec.Struct, kw_only=True):
+    """A workflow action on one request; each action reads the fields it needs."""
+
+    # The request's `version` as last read: a request changed since is 409.
+    expected_version: Count = msgspec.field(name="version")
+    reason: Annotated[str, text(2000)] = ""  # the comment, or the reason a refusal needs
+    contractor_id: Id | None = None  # assign: one of the organisation's contractors
+    organisation_id: Id | None = None  # transfer, route: the organisation to hand it to
+    worker_id: Id | None = None  # assign_worker: one of the contractor's workers
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None  # rate
 
 
 @dataclass
@@ -156,7 +182,7 @@ def request_out(svc: Services, r: Request, now: datetime) -> RequestOut:
     return RequestOut(
         id=r.id,
         number=r.number or "",
-        state=r.state,
+        state=State(r.state),
         state_label=state_label(r.state),
         category=_category(r.category),
         building=BuildingOut(b.id, b.address, b.latitude, b.longitude),
@@ -186,8 +212,8 @@ def _entry_out(e: TimelineEntry) -> TimelineEntryOut:
         at=e.at,
         kind=e.kind,
         label=entry_label(e.kind),
-        from_state=e.from_state,
-        to_state=e.to_state,
+        from_state=State(e.from_state) if e.from_state else None,
+        to_state=State(e.to_state) if e.to_state else None,
         actor_role=e.actor_role,
         actor_organisation=e.actor_organisation.name if e.actor_organisation else None,
         text=e.text,
@@ -195,12 +221,25 @@ def _entry_out(e: TimelineEntry) -> TimelineEntryOut:
     )
 
 
+def _moment(value: datetime | None, name: str) -> datetime | None:
+    """A moment of a filter in UTC; one that has no UTC equivalent (year 1 at +23:59) is refused."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise InvalidInput(**{name: _("Дата вне допустимого диапазона.")}) from None
+
+
 def _filters(filters: ApiFilters, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    filed_from = _moment(filters.filed_from, "filed_from")
+    filed_to = _moment(filters.filed_to, "filed_to")
+    updated_since = _moment(filters.updated_since, "updated_since")
     state = (filters.state or "").strip()
-    if state == "open":
+    if state == StateGroup.OPEN:
         conditions.append(Request.state.in_([s.value for s in workflow.OPEN_STATES]))
-    elif state == "overdue":
+    elif state == StateGroup.OVERDUE:
         conditions.append(Request.state.in_([s.value for s in workflow.OPEN_WORK_STATES]))
         conditions.append(Request.due_at < now)
     elif state:
@@ -213,12 +252,12 @@ def _filters(filters: ApiFilters, now: datetime) -> list[ColumnElement[bool]]:
         )
     if filters.organisation_id is not None:
         conditions.append(Request.organisation_id == filters.organisation_id)
-    if filters.filed_from is not None:
-        conditions.append(Request.created_at >= filters.filed_from)
-    if filters.filed_to is not None:
-        conditions.append(Request.created_at < filters.filed_to)
-    if filters.updated_since is not None:
-        conditions.append(Request.updated_at >= filters.updated_since)
+    if filed_from is not None:
+        conditions.append(Request.created_at >= filed_from)
+    if filed_to is not None:
+        conditions.append(Request.created_at < filed_to)
+    if updated_since is not None:
+        conditions.append(Request.updated_at >= updated_since)
     return conditions
 
 
@@ -335,3 +374,17 @@ async def file(svc: Services, holder: TokenHolder, data: NewRequestIn) -> tuple[
             )
         ).one()
         return request_out(svc, request, utcnow()), outcome.created
+
+
+# --------------------------------------------------------------------------------------------
+# Workflow actions
+
+
+async def act(
+    svc: Services, holder: TokenHolder, request_id: int, action: Action, data: ActionIn
+) -> RequestOut:
+    """Take one action as the token's organisation; the same rules as on the request page."""
+    await perform(
+        svc, holder.actor, request_id, action, ActionInput(**msgspec.structs.asdict(data))
+    )
+    return await read_request(svc, holder, request_id)

@@ -11,7 +11,7 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import httpx
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import ApiToken, Organisation, Request, TimelineEntry, Webhook, utcnow
 from server.i18n import gettext as _
+from server.integrations.api_docs import text
 from server.integrations.tokens import TokenHolder
 from server.notify.delivery import Outcome
 from server.notify.outbox import OutboxWorker, enqueue
@@ -35,7 +36,7 @@ MAX_WEBHOOKS_PER_TOKEN = 10
 
 @dataclass
 class WebhookIn:
-    url: str  # http(s) URL that accepts a JSON POST
+    url: Annotated[str, text(2000)]  # http(s) URL that accepts a JSON POST
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response
@@ -23,13 +25,27 @@ from server.shared.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def _json(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> Response[Any]:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return Response(body, status_code=status)
+@dataclass
+class ErrorBody:
+    """The one error body of the JSON API, as its OpenAPI document describes it."""
+
+    detail: str  # what went wrong, in the reader's language
+    code: str  # a stable word for programs: invalid, not_found, stale, unauthorized …
+    errors: dict[str, str] = field(default_factory=dict)  # field name → what is wrong with it
+
+
+def api_error(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[ErrorBody]:
+    return Response(
+        ErrorBody(detail=message, code=code, errors=dict(fields or {})),
+        status_code=status,
+        headers=headers,
+    )
 
 
 def _page(
@@ -71,7 +87,7 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if _is_api(request):
-        return _json(exc.status_code, exc.code, exc.message, exc.fields)
+        return api_error(exc.status_code, exc.code, exc.message, exc.fields)
     message = exc.message
     if exc.fields:
         message = " ".join([message, *exc.fields.values()])
@@ -80,7 +96,7 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
 
 def not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
     if _is_api(request):
-        return _json(401, "unauthorized", _("Нужна авторизация."))
+        return api_error(401, "unauthorized", _("Нужна авторизация."))
     target = "/login?next=" + request.url.path
     if request.headers.get("hx-request") == "true":
         return ClientRedirect(target)
@@ -91,23 +107,56 @@ def forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -
     if "csrf" in str(exc.detail).lower():
         return http_error(request, exc)
     if _is_api(request):
-        return _json(403, "forbidden", _("Недостаточно прав."))
+        return api_error(403, "forbidden", _("Недостаточно прав."))
     return _page(request, 403, _("Нет доступа"), _("У вас нет доступа к этой странице."))
 
 
 def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
     if _is_api(request):
-        return _json(404, "not_found", _("Не найдено."))
+        return api_error(404, "not_found", _("Не найдено."))
     return _page(request, 404, _("Не найдено"), _("Такой страницы нет."))
+
+
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_LONGER_THAN = re.compile(r"of length <= (\d+)")
+
+
+def _field_message(raw: str) -> str:
+    """A validator's English complaint about one value, said in the reader's language."""
+    if _MISSING_FIELD.search(raw):
+        return _("Заполните это поле.")
+    if longer := _LONGER_THAN.search(raw):
+        return _("Не длиннее %(n)s знаков.", n=longer.group(1))
+    if "matching regex" in raw:
+        return _("Текст содержит недопустимые символы.")
+    if "Expected `int`" in raw:
+        return _("Введите целое число в допустимых пределах.")
+    return _("Неверное значение.")
+
+
+def validation_errors(exc: ValidationException) -> tuple[dict[str, str], bool]:
+    """Each refused value by its field name, and whether any of them was in the body."""
+    fields: dict[str, str] = {}
+    in_body = False
+    for item in exc.extra or []:
+        if not isinstance(item, dict):
+            continue
+        raw = str(item.get("message", ""))
+        missing = _MISSING_FIELD.search(raw)
+        key = missing.group(1) if missing else str(item.get("key") or "")
+        in_body = in_body or item.get("source") == "body"
+        if key:
+            fields[key] = _field_message(raw)
+    return fields, in_body
 
 
 def validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     if _is_api(request):
-        fields = {}
-        for item in exc.extra or []:
-            if isinstance(item, dict) and item.get("key"):
-                fields[str(item["key"])] = str(item.get("message", ""))
-        return _json(400, "invalid", _("Неверные данные запроса."), fields)
+        # A body that does not fit its schema is 422, like the use cases' own refusals; a query
+        # or path value that does not is 400.
+        fields, in_body = validation_errors(exc)
+        status = 422 if in_body else 400
+        return api_error(status, "invalid", _("Неверные данные запроса."), fields)
     return _page(request, 400, _("Ошибка"), _("Неверные данные запроса."))
 
 
@@ -124,7 +173,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     else:
         message = _("Не удалось выполнить запрос.")
     if _is_api(request):
-        return _json(status, f"http_{status}", message)
+        return api_error(status, f"http_{status}", message)
     return _page(request, status, _("Ошибка"), message)
 
 
@@ -132,7 +181,7 @@ def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     message = _("Что-то пошло не так. Мы уже знаем об этом; попробуйте ещё раз.")
     if _is_api(request):
-        return _json(500, "internal", message)
+        return api_error(500, "internal", message)
     return _page(request, 500, _("Ошибка"), message)
 
 
@@ -159,7 +208,7 @@ def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
         # caught: refused as bad input; the transaction was rolled back, nothing is half-written.
         log.warning("value refused by the database on %s: %s", request.url.path, exc)
         if _is_api(request):
-            return _json(400, "invalid", _("Неверные данные запроса."))
+            return api_error(400, "invalid", _("Неверные данные запроса."))
         return _page(request, 400, _("Ошибка"), _("Неверные данные запроса."))
     if not _is_outage(exc):
         return server_error(request, exc)
@@ -167,9 +216,7 @@ def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     message = _("Сервис временно недоступен. Попробуйте через минуту — ваши данные сохранены.")
     headers = {"Retry-After": str(RETRY_AFTER)}
     if _is_api(request):
-        response = _json(503, "unavailable", message)
-        response.headers.update(headers)
-        return response
+        return api_error(503, "unavailable", message, headers=headers)
     return _page(request, 503, _("Временно недоступно"), message, outage=True, headers=headers)
 
 

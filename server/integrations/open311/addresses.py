@@ -13,6 +13,7 @@ from server.db.models import Building
 from server.i18n import gettext as _
 from server.integrations.open311.errors import bad_request
 from server.requests import queries
+from server.shared.forms import parse_id
 from server.shared.services import Services
 
 NEAREST_BUILDING_METRES = 150
@@ -110,7 +111,8 @@ async def _by_address_id(svc: Services, address_id: str) -> Building:
         building_id = int(address_id)
     except ValueError:
         raise bad_request(_("address_id должен быть номером дома из реестра.")) from None
-    building = await queries.building(svc, building_id)
+    # An id the database cannot hold names no house.
+    building = await queries.building(svc, building_id) if parse_id(building_id) else None
     if building is None:
         raise bad_request(_("address_id %(id)s нет в реестре домов.", id=address_id))
     return building

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import asyncio
 from dataclasses import dataclass, fields
 
 from sqlalchemy import select
@@ -12,16 +12,15 @@ from server.accounts.people import find_or_create_caller, normalise_phone
 from server.db.models import Request, User
 from server.i18n import gettext as _
 from server.integrations.open311.addresses import Place, locate
+from server.integrations.open311.docs import SubmissionForm
 from server.integrations.open311.errors import bad_request
-from server.integrations.open311.mapping import FLAT_ATTRIBUTE
 from server.integrations.open311.reading import get_request, service
 from server.integrations.tokens import TokenHolder
+from server.requests import media
 from server.requests.filing import NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.roles import Role
 from server.shared.services import Services
-
-_ATTRIBUTE = re.compile(r"attribute\[([^\]]+)\](?:\[\])?")
 
 
 @dataclass(frozen=True)
@@ -34,24 +33,20 @@ class Submission:
     phone: str = ""
     name: str = ""  # first_name and last_name
     flat: str = ""  # attribute[flat]
+    media: bytes | None = None  # the photo, sent as a file (multipart/form-data)
+    media_url: str = ""  # refused: we never fetch what a URL points to
 
     @classmethod
-    def from_form(cls, form: dict[str, str]) -> Submission:
-        def given(name: str) -> str:
-            return str(form.get(name) or "").strip()
-
-        attributes = {
-            match.group(1): value
-            for key, value in form.items()
-            if (match := _ATTRIBUTE.fullmatch(key))
-        }
+    def from_form(cls, form: SubmissionForm, photo: bytes | None = None) -> Submission:
         return cls(
-            service_code=given("service_code"),
-            description=given("description"),
-            place=Place(**{f.name: given(f.name) for f in fields(Place)}),
-            phone=given("phone"),
-            name=" ".join(f"{given('first_name')} {given('last_name')}".split())[:200],
-            flat=attributes.get(FLAT_ATTRIBUTE, "").strip()[:20],
+            service_code=form.service_code,
+            description=form.description,
+            place=Place(**{f.name: getattr(form, f.name) for f in fields(Place)}),
+            phone=form.phone,
+            name=" ".join(f"{form.first_name} {form.last_name}".split()),
+            flat=form.flat,
+            media=photo,
+            media_url=form.media_url,
         )
 
 
@@ -63,7 +58,7 @@ async def _caller(svc: Services, phone: str, name: str) -> int:
         async with svc.db.begin() as session:
             return (await find_or_create_caller(session, number, name)).id
     except InvalidInput as exc:
-        raise bad_request(" ".join(exc.fields.values()) or exc.message) from None
+        raise bad_request(invalid_text(exc)) from None
     except IntegrityError:
         # Filed at the same moment by another call: the caller exists now.
         async with svc.db.begin() as session:
@@ -106,11 +101,38 @@ def _description(sub: Submission, category_name: str) -> str:
     return description
 
 
+def media_url_text() -> str:
+    return _(
+        "media_url не принимается: сервис не загружает файлы по ссылкам. Приложите фото "
+        "файлом в поле media (multipart/form-data)."
+    )
+
+
+async def _photos(sub: Submission) -> list[bytes]:
+    """The photo checked as the web form's photos are, before anything is written."""
+    if sub.media is None:
+        return []
+    try:
+        checked = await asyncio.to_thread(media.process_image, sub.media, "media")
+    except InvalidInput as exc:
+        raise bad_request(invalid_text(exc)) from None
+    # The stored copy is made from the checked one: already re-encoded, small, without EXIF.
+    return [checked.data]
+
+
+def invalid_text(exc: InvalidInput) -> str:
+    """«field: what is wrong» for each field, or the general message."""
+    return " ".join(f"{name}: {message}" for name, message in exc.fields.items()) or exc.message
+
+
 async def submit(svc: Services, holder: TokenHolder, sub: Submission) -> Request:
+    if sub.media_url:
+        raise bad_request(media_url_text())
     if not sub.service_code:
         raise bad_request(_("Не указан service_code."))
     category = await service(svc, sub.service_code)
     building, point = await locate(svc, sub.place)
+    photos = await _photos(sub)
     resident_id = await _resident(svc, holder, sub)
     try:
         outcome = await file_request(
@@ -125,8 +147,9 @@ async def submit(svc: Services, holder: TokenHolder, sub: Submission) -> Request
                 source="open311",
                 latitude=point[0] if point else None,
                 longitude=point[1] if point else None,
+                photos=photos,
             ),
         )
     except InvalidInput as exc:
-        raise bad_request(" ".join([exc.message, *exc.fields.values()])) from None
+        raise bad_request(invalid_text(exc)) from None
     return await get_request(svc, outcome.request.id)

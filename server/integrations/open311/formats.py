@@ -7,8 +7,11 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import msgspec
+
 from server.i18n import gettext as _
 from server.integrations.open311.errors import Open311Error, bad_request, format_missing_text
+from server.integrations.open311.schemas import Answer, ErrorItem
 
 FORMATS = ("json", "xml")
 # Litestar adds «; charset=utf-8» to text/* types itself.
@@ -76,11 +79,12 @@ def to_xml(root: str, value: list[Item] | Item) -> bytes:
     )
 
 
-def body(fmt: str, value: list[Item] | Item, root: str) -> bytes:
+def body(fmt: str, value: Answer, root: str) -> bytes:
+    plain = msgspec.to_builtins(value)
     if fmt == "json":
-        return json.dumps(value, ensure_ascii=False).encode()
-    return to_xml(root, value)
+        return json.dumps(plain, ensure_ascii=False).encode()
+    return to_xml(root, plain)
 
 
 def error_body(error: Open311Error, fmt: str) -> bytes:
-    return body(fmt, [{"code": error.code, "description": error.description}], "errors")
+    return body(fmt, [ErrorItem(code=error.code, description=error.description)], "errors")

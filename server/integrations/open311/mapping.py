@@ -6,13 +6,23 @@ Plain functions of the rows and the settings; reading the rows is `reading`'s jo
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from urllib.parse import urlparse
 
 from server.db.models import Category, Request
 from server.i18n import gettext as _
 from server.i18n import local_time
 from server.integrations.open311.errors import SPEC, not_found
-from server.integrations.open311.formats import Item
+from server.integrations.open311.schemas import (
+    Attribute,
+    CreatedRequest,
+    Discovery,
+    Endpoint,
+    RequestToken,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+)
 from server.requests.deadlines import TOWN_TZ, is_overdue
 from server.requests.labels import priority_label, state_label
 from server.requests.workflow import CLOSED_STATES, FINAL_STATES, FIXED_STATES, State
@@ -25,9 +35,9 @@ FLAT_ATTRIBUTE = "flat"
 AWAITING_RESIDENT = FIXED_STATES - FINAL_STATES
 
 
-def w3(moment: datetime | None) -> str | None:
+def w3(moment: datetime) -> str:
     """ISO 8601 with the town's offset, e.g. 2026-03-02T12:00:00+03:00."""
-    return None if moment is None else moment.astimezone(TOWN_TZ).isoformat(timespec="seconds")
+    return moment.astimezone(TOWN_TZ).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,74 +63,80 @@ def check_jurisdiction(settings: Settings, value: str | None) -> None:
         )
 
 
-def discovery(settings: Settings) -> Item:
-    return {
-        "changeset": CHANGESET,
-        "contact": _(
+def discovery(settings: Settings) -> Discovery:
+    return Discovery(
+        changeset=CHANGESET,
+        contact=_(
             "Заявка ЖКХ, %(town)s. Вопросы по API: администрация системы, %(url)s",
             town=settings.town_name,
             url=settings.base_url,
         ),
-        "key_service": _(
+        key_service=_(
             "Ключ для подачи заявок (api_key) выдаёт администратор системы по запросу "
-            "организации. jurisdiction_id: %(j)s.",
+            "организации. jurisdiction_id: %(j)s. Фото прикладывайте файлом в поле media "
+            "(multipart/form-data); media_url не принимается: сервис не загружает файлы "
+            "по ссылкам.",
             j=jurisdiction(settings),
         ),
-        "endpoints": [
-            {
-                "specification": SPEC,
-                "url": f"{settings.base_url}/open311/v2",
-                "changeset": CHANGESET,
-                "type": "test" if settings.demo else "production",
-                "formats": ["text/xml", "application/json"],
-            }
+        endpoints=[
+            Endpoint(
+                specification=SPEC,
+                url=f"{settings.base_url}/open311/v2",
+                changeset=CHANGESET,
+                type="test" if settings.demo else "production",
+                formats=["text/xml", "application/json"],
+            )
         ],
-    }
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Services (our categories)
 
 
-def service_item(category: Category) -> Item:
+def service_item(category: Category) -> Service:
     keywords = [w for w in (category.group, priority_label(category.priority)) if w]
-    return {
-        "service_code": category.code,
-        "service_name": category.name,
-        "description": category.description or category.name,
-        "metadata": True,
-        "type": "realtime",
-        "keywords": ", ".join(keywords),
-        "group": category.group or priority_label(category.priority),
-    }
+    return Service(
+        service_code=category.code,
+        service_name=category.name,
+        description=category.description or category.name,
+        metadata=True,
+        type="realtime",
+        keywords=", ".join(keywords),
+        group=category.group or priority_label(category.priority),
+    )
 
 
-def service_definition(category: Category) -> Item:
-    return {
-        "service_code": category.code,
-        "attributes": [
-            {
-                "variable": True,
-                "code": FLAT_ATTRIBUTE,
-                "datatype": "string",
-                "required": False,
-                "datatype_description": _("Номер квартиры, например 12 или 12А."),
-                "order": 1,
-                "description": _("Квартира, если проблема в квартире, а не в общем имуществе."),
-            }
+def service_definition(category: Category) -> ServiceDefinition:
+    return ServiceDefinition(
+        service_code=category.code,
+        attributes=[
+            Attribute(
+                variable=True,
+                code=FLAT_ATTRIBUTE,
+                datatype="string",
+                required=False,
+                datatype_description=_("Номер квартиры, например 12 или 12А."),
+                order=1,
+                description=_("Квартира, если проблема в квартире, а не в общем имуществе."),
+            )
         ],
-    }
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Service requests
 
 
-def status_of(state: str) -> str:
+def status_of(state: str) -> Literal["open", "closed"]:
     return "closed" if State(state) in FINAL_STATES else "open"
 
 
-def request_item(request: Request, *, now: datetime, town: str, with_description: bool) -> Item:
+def request_item(
+    request: Request, *, now: datetime, town: str, agency: str | None, with_description: bool
+) -> ServiceRequest:
+    """One service request; `agency` answers for a request still in the administration's
+    triage queue, which no organisation handles yet."""
     building = request.building
     state = State(request.state)
     notes = state_label(request.state)
@@ -131,46 +147,52 @@ def request_item(request: Request, *, now: datetime, town: str, with_description
     updated = request.closed_at if state in CLOSED_STATES and request.closed_at else None
     lat = request.latitude if request.latitude is not None else building.latitude
     lon = request.longitude if request.longitude is not None else building.longitude
-    return {
-        "service_request_id": request.id,
-        "status": status_of(request.state),
-        "status_notes": notes,
-        "service_name": request.category.name,
-        "service_code": request.category.code,
-        "description": request.description if with_description else None,
-        "agency_responsible": request.organisation.name if request.organisation else None,
-        "service_notice": _("Срок выполнения — до %(due)s.", due=local_time(request.due_at)),
-        "requested_datetime": w3(request.created_at),
-        "updated_datetime": w3(updated or request.updated_at),
-        "expected_datetime": w3(request.due_at),
-        "address": f"{building.address}, {town}",
-        "address_id": building.id,
-        "zipcode": None,
-        "lat": lat,
-        "long": lon,
-        "media_url": None,
-    }
+    return ServiceRequest(
+        service_request_id=request.id,
+        status=status_of(request.state),
+        status_notes=notes,
+        service_name=request.category.name,
+        service_code=request.category.code,
+        description=request.description if with_description else None,
+        agency_responsible=request.organisation.name if request.organisation else agency,
+        service_notice=_("Срок выполнения — до %(due)s.", due=local_time(request.due_at)),
+        requested_datetime=w3(request.created_at),
+        updated_datetime=w3(updated or request.updated_at),
+        expected_datetime=w3(request.due_at),
+        address=f"{building.address}, {town}",
+        address_id=building.id,
+        zipcode=None,
+        lat=lat,
+        long=lon,
+        media_url=None,
+    )
 
 
 def request_items(
-    requests: list[Request], *, now: datetime, town: str, with_description: bool
-) -> list[Item]:
+    requests: list[Request],
+    *,
+    now: datetime,
+    town: str,
+    agency: str | None,
+    with_description: bool,
+) -> list[ServiceRequest]:
     return [
-        request_item(r, now=now, town=town, with_description=with_description) for r in requests
+        request_item(r, now=now, town=town, agency=agency, with_description=with_description)
+        for r in requests
     ]
 
 
-def created_item(request: Request) -> Item:
-    return {
-        "service_request_id": request.id,
-        "service_notice": _(
+def created_item(request: Request) -> CreatedRequest:
+    return CreatedRequest(
+        service_request_id=request.id,
+        service_notice=_(
             "Заявка №%(n)s принята. Срок выполнения — до %(due)s.",
             n=request.number,
             due=local_time(request.due_at),
         ),
-        "account_id": None,
-    }
+        account_id=None,
+    )
 
 
-def token_item(request: Request, token: str) -> Item:
-    return {"service_request_id": request.id, "token": token}
+def token_item(request: Request, token: str) -> RequestToken:
+    return RequestToken(service_request_id=request.id, token=token)

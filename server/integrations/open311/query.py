@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from server.i18n import gettext as _
 from server.integrations.open311.errors import bad_request
 from server.requests.deadlines import TOWN_TZ
+from server.shared.forms import DB_INT_MAX
 
 MAX_SPAN = timedelta(days=90)
 STATUSES = ("open", "closed")
@@ -34,7 +35,9 @@ def parse_w3(value: str, name: str, *, end_of_day: bool = False) -> datetime:
         if "T" in text and " " in text:
             text = text.replace(" ", "+")  # a «+» the client forgot to encode in the URL
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        # A moment without a UTC equivalent (year 1 at +23:00) cannot be compared or stored.
+        (moment if moment.tzinfo else moment.replace(tzinfo=TOWN_TZ)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise bad_request(
             _(
                 "%(name)s: неверная дата «%(value)s»; нужен формат 2026-01-31T00:00:00Z.",
@@ -54,13 +57,16 @@ def _period(params: dict[str, str], now: datetime) -> tuple[datetime, datetime]:
     end_raw = (params.get("end_date") or "").strip()
     start = parse_w3(start_raw, "start_date") if start_raw else None
     end = parse_w3(end_raw, "end_date", end_of_day=True) if end_raw else None
-    if start is None and end is None:
-        end, start = now, now - MAX_SPAN
-    elif start is None:
-        assert end is not None
-        start = end - MAX_SPAN
-    elif end is None:
-        end = start + MAX_SPAN
+    try:
+        if start is None and end is None:
+            end, start = now, now - MAX_SPAN
+        elif start is None:
+            assert end is not None
+            start = end - MAX_SPAN
+        elif end is None:
+            end = start + MAX_SPAN
+    except OverflowError:
+        raise bad_request(_("Период поиска выходит за пределы календаря.")) from None
     if start > end:
         raise bad_request(_("start_date позже end_date."))
     if end - start > MAX_SPAN:
@@ -73,11 +79,13 @@ def parse_query(params: dict[str, str], now: datetime) -> RequestQuery:
     if raw_ids:
         try:
             # The ids override every other argument.
-            return RequestQuery(ids=[int(x) for x in raw_ids.split(",") if x.strip()])
+            ids = [int(x) for x in raw_ids.split(",") if x.strip()]
         except ValueError:
             raise bad_request(
                 _("service_request_id: перечислите номера заявок через запятую.")
             ) from None
+        # Ids the database cannot hold name no request.
+        return RequestQuery(ids=[i for i in ids if 1 <= i <= DB_INT_MAX])
     statuses = [s.lower() for s in _listed(params, "status")]
     if any(status not in STATUSES for status in statuses):
         raise bad_request(_("status: допустимы только open и closed."))

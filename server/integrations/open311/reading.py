@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server.db.models import Category, Request
+from server.db.models import Category, Organisation, Request
 from server.i18n import gettext as _
 from server.integrations.open311.errors import not_found, request_not_found_text
 from server.integrations.open311.query import RequestQuery
 from server.requests import queries
+from server.requests.labels import org_kind_label
 from server.requests.workflow import FINAL_STATES
+from server.shared.roles import OrgKind
 from server.shared.services import Services
 
 MAX_RESULTS = 1000
@@ -62,6 +64,19 @@ async def find_requests(svc: Services, query: RequestQuery) -> list[Request]:
     stmt = stmt.order_by(Request.created_at.desc(), Request.id.desc()).limit(MAX_RESULTS)
     async with svc.db.read() as session:
         return list(await session.scalars(stmt))
+
+
+async def triage_agency(svc: Services) -> str:
+    """Who answers for a request no organisation handles yet: the administration, whose
+    triage queue it waits in."""
+    async with svc.db.read() as session:
+        name = await session.scalar(
+            select(Organisation.name)
+            .where(Organisation.kind == OrgKind.ADMINISTRATION, Organisation.active.is_(True))
+            .order_by(Organisation.id)
+            .limit(1)
+        )
+    return name or org_kind_label(OrgKind.ADMINISTRATION)
 
 
 async def get_request(svc: Services, request_id: int) -> Request:

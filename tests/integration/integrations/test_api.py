@@ -130,7 +130,7 @@ def test_calls_without_a_valid_token_are_refused(
     response = client.get("/api/v1/requests", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert response.json()["error"] == "unauthorized"
+    assert response.json()["code"] == "unauthorized"
 
 
 def test_revoked_and_open311_keys_do_not_open_the_api(
@@ -215,7 +215,7 @@ def test_filing_errors_name_the_field(
 ) -> None:
     response = file(client, tokens.uk1, **fields)
     assert response.status_code == 422, response.text
-    assert field in response.json()["fields"]
+    assert field in response.json()["errors"]
 
 
 def test_filing_by_building_id(client: TestClient[Any], world: World, tokens: Tokens) -> None:
@@ -467,7 +467,7 @@ def test_webhooks_are_managed_per_token(
         client.delete(f"/api/v1/webhooks/{hook['id']}", headers=auth(tokens.uk1)).status_code == 204
     )
     bad = client.post("/api/v1/webhooks", json={"url": "ftp://example"}, headers=auth(tokens.uk1))
-    assert bad.status_code == 422 and "url" in bad.json()["fields"]
+    assert bad.status_code == 422 and "url" in bad.json()["errors"]
 
     async def hooks(svc: Services) -> list[Webhook]:
         async with svc.db.read() as session:
@@ -536,7 +536,7 @@ def test_production_refuses_webhooks_into_the_private_network(world: World, toke
         ):
             refused = client.post("/api/v1/webhooks", json={"url": url}, headers=auth(tokens.uk1))
             assert refused.status_code == 422, url
-            assert "публичный адрес" in refused.json()["fields"]["url"]
+            assert "публичный адрес" in refused.json()["errors"]["url"]
         accepted = client.post(
             "/api/v1/webhooks",
             json={"url": "https://hooks.example.org/x"},
