@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import ColumnElement, Select, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -39,6 +40,8 @@ from server.requests.workflow import (
 from server.shared.errors import NotFound
 from server.shared.roles import HANDLING_KINDS, Actor, Role
 from server.shared.services import Services
+
+Owned = TypeVar("Owned", WorkOrder, Attachment)  # rows that belong to one request
 
 PAGE_SIZE = 50
 # Reported done and waiting for the dispatcher's check.
@@ -327,18 +330,24 @@ async def building(svc: Services, building_id: int) -> Building | None:
         return await session.get(Building, building_id)
 
 
+async def _of_visible_request(
+    session: AsyncSession, actor: Actor, model: type[Owned], condition: ColumnElement[bool]
+) -> Owned | None:
+    """The row of `model` meeting `condition`, if it belongs to a request the actor may see."""
+    query = (
+        select(model)
+        .join(Request, Request.id == model.request_id)
+        .where(condition, visible_to(actor))
+    )
+    return (await session.scalars(query)).first()
+
+
 async def job_by_token(svc: Services, actor: Actor, token: str) -> int:
     """The request behind a printed QR code, for a worker or dispatcher of its contractor."""
     if actor.role not in {Role.CONTRACTOR, Role.WORKER}:
         raise NotFound(_("Заказ-наряд не найден."))
     async with svc.db.read() as session:
-        order = (
-            await session.scalars(
-                select(WorkOrder)
-                .join(Request, Request.id == WorkOrder.request_id)
-                .where(WorkOrder.token == token, visible_to(actor))
-            )
-        ).first()
+        order = await _of_visible_request(session, actor, WorkOrder, WorkOrder.token == token)
         if order is None:
             raise NotFound(_("Заказ-наряд не найден."))
         current = await active_work_order(session, order.request_id)
@@ -351,13 +360,9 @@ async def job_by_token(svc: Services, actor: Actor, token: str) -> int:
 
 async def attachment_for(svc: Services, actor: Actor, filename: str) -> Attachment:
     async with svc.db.read() as session:
-        attachment = (
-            await session.scalars(
-                select(Attachment)
-                .join(Request, Request.id == Attachment.request_id)
-                .where(Attachment.filename == filename, visible_to(actor))
-            )
-        ).first()
+        attachment = await _of_visible_request(
+            session, actor, Attachment, Attachment.filename == filename
+        )
         if attachment is None:
             raise NotFound()
         return attachment
