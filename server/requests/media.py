@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server.i18n import gettext as _
@@ -31,6 +32,11 @@ STORED_NAME = re.compile(r"[A-Za-z0-9_-]{32}\.jpg")
 
 # Pillow's own guard, tightened: larger images are refused before they are decoded.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+# iPhones and many Android phones save photos as HEIC, which Pillow cannot read by itself.
+# Only the main picture is ever decoded: never an embedded thumbnail (the QR check must read
+# what was photographed), nor depth maps or other auxiliary images nobody looks at.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ def process_image(raw: bytes, field: str = "photos") -> ProcessedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw)) as probe:
                 if probe.format not in ALLOWED_FORMATS:
-                    raise InvalidInput(**{field: _("Это не фотография (JPEG, PNG, WebP).")})
+                    raise InvalidInput(**{field: _("Это не фотография (JPEG, PNG, WebP, HEIC).")})
                 width, height = probe.size
                 if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
                     raise InvalidInput(**{field: _("Слишком большое изображение.")})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -43,6 +45,19 @@ def test_pages_carry_no_inline_script_or_handler(world: World) -> None:
             assert "onclick=" not in html and "onload=" not in html, path
             for chunk in html.split("<script")[1:]:
                 assert chunk.lstrip().startswith("src="), path
+
+
+def test_no_template_carries_an_inline_handler() -> None:
+    """Pages not fetched above (the printed work order, staff pages) are held to it too."""
+    templates = Path(__file__).parents[3] / "web" / "templates"
+    handler = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+    found = [
+        str(path.relative_to(templates))
+        for path in sorted(templates.rglob("*.html"))
+        if handler.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+    assert "data-print" in (templates / "contractor" / "print.html").read_text(encoding="utf-8")
 
 
 def test_without_production_there_is_no_hsts_and_cookies_work_over_http(world: World) -> None:

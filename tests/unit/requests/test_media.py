@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -61,3 +62,18 @@ def test_large_photo_is_shrunk_for_storage() -> None:
     Image.new("RGB", (6000, 4000), "blue").save(out, "JPEG")
     result = process_image(out.getvalue())
     assert max(result.width, result.height) == 2560
+
+
+def test_heic_photo_from_a_phone_is_reencoded_as_jpeg_without_exif() -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    out = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (400, 200), "red")).save(
+        out, format="HEIF", exif=exif.tobytes()
+    )
+    assert out.getvalue()[4:12] == b"ftypheic"
+    result = process_image(out.getvalue())
+    assert (result.width, result.height) == (400, 200)
+    with Image.open(io.BytesIO(result.data)) as stored:
+        assert stored.format == "JPEG"
+        assert not stored.getexif()
