@@ -115,8 +115,12 @@ def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
     return response
 
 
+# Forms that check a password: a stolen session must not become a way to guess it either.
+PASSWORD_FORMS = ("/login", "/register", "/profile/delete")
+
+
 def _is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path in ("/login", "/register")
+    return request.method == "POST" and request.url.path in PASSWORD_FORMS
 
 
 def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
@@ -209,7 +213,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         exclude=["^/api/", "^/open311/"],
     )
 
-    # Password guessing: sign-in and registration attempts per address and minute.
+    # Password guessing: attempts at the password forms per address and minute.
     throttle = RateLimitConfig(
         rate_limit=("minute", settings.login_attempts_per_minute),
         check_throttle_handler=_is_sign_in_attempt,

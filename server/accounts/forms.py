@@ -1,4 +1,5 @@
-"""What the sign-in, registration and language forms send, parsed before anything reads it."""
+"""What the sign-in, registration, account deletion and language forms send, parsed before
+anything reads it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ class LoginForm(PasswordForm):
 class RegistrationForm(PasswordForm):
     phone: str = ""
     name: str = ""
+
+
+class DeleteAccountForm(PasswordForm):
+    """Deleting one's own account: the current password, and nothing naming whose account."""
 
 
 class LanguageForm(Form):

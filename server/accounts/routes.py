@@ -1,28 +1,35 @@
-"""Sign-in, self-registration of residents, sign-out, profile, and the home redirect."""
+"""Sign-in, self-registration of residents, sign-out, profile, a resident's own data (download,
+deletion of the account), and the home redirect."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from server.accounts import people as accounts
-from server.accounts.forms import LanguageForm, LoginForm, RegistrationForm
+from server.accounts import personal_data
+from server.accounts.forms import DeleteAccountForm, LanguageForm, LoginForm, RegistrationForm
 from server.accounts.middleware import SESSION_USER
 from server.accounts.sessions import ROTATE_KEY
 from server.i18n import DEFAULT_LOCALE, LOCALES
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
-from server.shared.guards import signed_in
+from server.shared.guards import current_user, roles, signed_in
 from server.shared.rendering import flash, render
 from server.shared.roles import Role
 from server.shared.services import Services
 
 Sent = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+# A resident's own data only: the account is the signed-in one, never named in the URL or form.
+resident_only = [roles(Role.RESIDENT)]
+# Signing out asks the browser and the service worker to drop what belonged to the person.
+CLEAR_SITE_DATA = {"Clear-Site-Data": '"cache", "storage"'}
 
 HOME_BY_ROLE = {
     Role.RESIDENT: "/requests",
@@ -92,8 +99,7 @@ async def login(
 @post("/logout")
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     request.clear_session()
-    # Tell the service worker and the browser to drop what belonged to this person.
-    return Redirect("/login", status_code=303, headers={"Clear-Site-Data": '"cache", "storage"'})
+    return Redirect("/login", status_code=303, headers=CLEAR_SITE_DATA)
 
 
 @get("/register", name="register")
@@ -121,7 +127,51 @@ async def register(
 
 @get("/profile", guards=[signed_in], name="profile")
 async def profile(request: Request[Any, Any, Any]) -> Template:
-    return render(request, "auth/profile.html", {"user": request.scope["user"]})
+    return render(request, "auth/profile.html", {"user": request.scope["user"], "errors": {}})
+
+
+@get("/profile/my-data", guards=resident_only, name="my_data")
+async def download_my_data(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
+    """Everything stored about the signed-in resident, as a JSON file to save (152-ФЗ)."""
+    export = await personal_data.export_personal_data(services.db, current_user(request).id)
+    return Response(
+        export.as_json(),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@post("/profile/delete", guards=resident_only)
+async def delete_my_account(
+    request: Request[Any, Any, Any], services: Services, data: Sent
+) -> Template | Redirect:
+    """The resident deletes their own account: their requests stay in the figures, anonymised,
+    and every device of theirs is signed out."""
+    user = current_user(request)
+    try:
+        form = DeleteAccountForm.parse(data)
+        await personal_data.delete_account(
+            services.db, user.id, form.password, request.app.stores.get("sessions")
+        )
+    except InvalidInput as exc:
+        return render(
+            request,
+            "auth/profile.html",
+            {"user": user, "errors": exc.fields},
+            status_code=422,
+        )
+    request.clear_session()
+    flash(
+        request,
+        _(
+            "Учётная запись удалена. Ваши заявки остались в статистике города "
+            "без вашего имени, телефона и квартиры."
+        ),
+    )
+    return Redirect("/", status_code=303, headers=CLEAR_SITE_DATA)
 
 
 @post("/language")
@@ -151,4 +201,15 @@ def _same_origin_path(referer: str) -> str | None:
     return parsed.path + (f"?{parsed.query}" if parsed.query else "")
 
 
-ROUTES = [home, login_page, login, logout, register_page, register, profile, choose_language]
+ROUTES = [
+    home,
+    login_page,
+    login,
+    logout,
+    register_page,
+    register,
+    profile,
+    download_my_data,
+    delete_my_account,
+    choose_language,
+]

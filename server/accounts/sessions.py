@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,9 +15,10 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from litestar.types import Message
 from litestar.utils.dataclass import extract_dataclass_items
-from sqlalchemy import ColumnElement, Integer, Text, bindparam, delete, func, select
+from sqlalchemy import ColumnElement, Delete, Integer, Text, bindparam, delete, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -128,6 +130,35 @@ def _session_uid(db: Database) -> ColumnElement[Any]:
         document = sql_cast(func.convert_from(WebSession.data, "UTF8"), JSONB)
         return sql_cast(document["uid"].astext, Integer)
     return func.json_extract(sql_cast(WebSession.data, Text), "$.uid")
+
+
+def sessions_of(db: Database, user_id: int) -> Delete:
+    """The statement removing every session of one person kept in the database: all their
+    devices are signed out, in the transaction that runs it."""
+    return delete(WebSession).where(_session_uid(db) == user_id)
+
+
+async def end_sessions_in(store: Store, user_id: int) -> None:
+    """Remove every session of one person from a store outside the database (Redis).
+
+    Redis keeps no index by person, so this reads the namespace through; it runs only when an
+    account is deleted. Sessions in the database are removed by `sessions_of` instead."""
+    if not isinstance(store, RedisStore):
+        return
+    # The store's own client: RedisStore offers no way to list its keys.
+    client = store._redis
+    async for key in client.scan_iter(match=f"{store.namespace}:*", count=500):
+        data = await client.get(key)
+        if data is not None and _uid_in(data) == user_id:
+            await client.delete(key)
+
+
+def _uid_in(data: bytes | str) -> object:
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return None
+    return document.get("uid") if isinstance(document, dict) else None
 
 
 ROTATE_KEY = "_rotate"
