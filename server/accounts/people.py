@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.forms import RegistrationForm
 from server.accounts.password_rules import password_problem
+from server.catalog import audit
 from server.db.models import Organisation, User
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
-from server.shared.roles import ROLE_ORG_KINDS, Actor, OrgKind, Role
+from server.shared.roles import ROLE_ORG_KINDS, SYSTEM_ACTOR, Actor, OrgKind, Role
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a failed sign-in the same for unknown logins.
@@ -163,8 +164,10 @@ async def create_user(
     password: str,
     organisation_id: int | None = None,
     phone: str | None = None,
+    actor: Actor = SYSTEM_ACTOR,
 ) -> User:
-    """A staff (or resident) account made by the system admin or the command line."""
+    """A staff (or resident) account made by the system admin or the command line (the
+    system), logged as made by them."""
     errors: dict[str, str] = {}
     login = login.strip().lower()
     if not re.fullmatch(r"[a-z0-9_.@+-]{3,80}", login):
@@ -195,15 +198,16 @@ async def create_user(
                     )
             else:
                 organisation_id = None
-            return await _add_user(
-                session,
-                login=login,
-                name=" ".join(name.split()) or login,
-                role=role_value,
-                organisation_id=organisation_id,
-                phone=phone_value,
-                password_hash=hash_password(password),
-            )
+            shown = {
+                "login": login,
+                "name": " ".join(name.split()) or login,
+                "role": role_value,
+                "organisation_id": organisation_id,
+                "phone": phone_value,
+            }
+            user = await _add_user(session, **shown, password_hash=hash_password(password))
+            audit.USERS.added(session, actor, user, shown)
+            return user
     except IntegrityError:
         raise InvalidInput(login=_("Такой логин или телефон уже есть.")) from None
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from server.accounts import people as accounts
 from server.accounts.forms import PasswordForm
-from server.catalog import records
+from server.catalog import audit, records
 from server.catalog.access import LIST_LIMIT, require_reader, require_sysadmin
 from server.catalog.values import picked
 from server.db.models import Organisation, User
@@ -80,6 +80,7 @@ async def create_user(db: Database, actor: Actor, form: UserForm) -> User:
         password=form.password,
         organisation_id=form.organisation_id,
         phone=form.phone or None,
+        actor=actor,
     )
 
 
@@ -88,7 +89,7 @@ async def set_user_active(db: Database, actor: Actor, user_id: int, active: bool
     require_sysadmin(actor)
     if user_id == actor.user_id and not active:
         raise InvalidInput(active=_("Нельзя отключить собственную учётную запись."))
-    return await records.switch(db, User, user_id, _missing, active)
+    return await records.switch(db, actor, User, audit.USERS, user_id, _missing, active)
 
 
 async def reset_password(db: Database, actor: Actor, user_id: int, password: str) -> User:
@@ -102,4 +103,13 @@ async def reset_password(db: Database, actor: Actor, user_id: int, password: str
         if user is None:
             raise NotFound(_missing())
         user.password_hash = accounts.hash_password(password)
+        # That it was reset, and by whom; never the password nor its hash.
+        audit.record(
+            session,
+            actor,
+            audit.AuditAction.PASSWORD_RESET,
+            audit.AuditObject.USER,
+            user.id,
+            user.login,
+        )
         return user
