@@ -155,6 +155,30 @@ async def find_or_create_caller(session: AsyncSession, phone: str, name: str) ->
     )
 
 
+def staff_phone(raw: str | None, errors: dict[str, str]) -> str | None:
+    """An account's optional phone number, normalised; a wrong one goes to `errors`."""
+    if not raw:
+        return None
+    phone = normalise_phone(raw)
+    if phone is None:
+        errors["phone"] = _("Неверный номер телефона.")
+    return phone
+
+
+async def organisation_for(
+    session: AsyncSession, role: Role, organisation_id: int | None
+) -> int | None:
+    """The organisation a staff role works in, checked to be of a kind the role belongs to;
+    none for roles that belong to none (residents, operators, system admins)."""
+    kinds = ROLE_ORG_KINDS.get(role)
+    if kinds is None:
+        return None
+    org = await session.get(Organisation, organisation_id) if organisation_id else None
+    if org is None or OrgKind(org.kind) not in kinds:
+        raise InvalidInput(organisation_id=_("Выберите организацию, подходящую для этой роли."))
+    return org.id
+
+
 async def create_user(
     db: Database,
     *,
@@ -180,29 +204,16 @@ async def create_user(
     if role_value is Role.SYSTEM:
         errors["role"] = _("Неизвестная роль.")
     check_password(password, errors, login, name, phone)
-    phone_value = None
-    if phone:
-        phone_value = normalise_phone(phone)
-        if phone_value is None:
-            errors["phone"] = _("Неверный номер телефона.")
+    phone_value = staff_phone(phone, errors)
     if errors or role_value is None:
         raise InvalidInput(**errors)
     try:
         async with db.begin() as session:
-            kinds = ROLE_ORG_KINDS.get(role_value)
-            if kinds is not None:
-                org = await session.get(Organisation, organisation_id) if organisation_id else None
-                if org is None or OrgKind(org.kind) not in kinds:
-                    raise InvalidInput(
-                        organisation_id=_("Выберите организацию, подходящую для этой роли.")
-                    )
-            else:
-                organisation_id = None
             shown = {
                 "login": login,
                 "name": " ".join(name.split()) or login,
                 "role": role_value,
-                "organisation_id": organisation_id,
+                "organisation_id": await organisation_for(session, role_value, organisation_id),
                 "phone": phone_value,
             }
             user = await _add_user(session, **shown, password_hash=hash_password(password))

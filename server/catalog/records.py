@@ -85,14 +85,21 @@ class Kind(Generic[R, F]):
                 if record is None:
                     raise NotFound(self.missing())
                 values = await self.values(session, form, record)
-                before = {key: getattr(record, key) for key in values}
-                for key, value in values.items():
-                    setattr(record, key, value)
-                await session.flush()
-                self.audited.edited(session, actor, record, before, values)
+                await write_changes(session, actor, self.audited, record, values)
                 return record
         except IntegrityError:
             raise self.taken.error() from None
+
+
+async def write_changes(
+    session: AsyncSession, actor: Actor, audited: Audited[R], record: R, values: dict[str, Any]
+) -> None:
+    """Set the columns, and log what they were and what they are now."""
+    before = {key: getattr(record, key) for key in values}
+    for key, value in values.items():
+        setattr(record, key, value)
+    await session.flush()
+    audited.edited(session, actor, record, before, values)
 
 
 async def switch(

@@ -134,8 +134,12 @@ USER_PAGES: EditPages[UserForm, User, User] = EditPages(
     subject="account",
     form=UserForm,
     choices=_user_choices,
+    load=accounts.get_user,
+    form_of=UserForm.of,
     create=accounts.create_user,
     created=lambda u: (_("Пользователь %(login)s создан.", login=u.login), _found_user(u)),
+    update=accounts.update_user,
+    updated=lambda u: (_("Изменения сохранены."), _found_user(u)),
     never_shown=frozenset({"password"}),
 )
 EDIT_PAGES: list[EditPages[Any, Any, Any]] = [

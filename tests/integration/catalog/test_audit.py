@@ -239,6 +239,35 @@ def test_account_changes_are_logged_and_the_password_never_is(world: World) -> N
         assert secret not in everything
 
 
+def test_a_new_role_and_organisation_are_logged_with_the_old_ones(world: World) -> None:
+    admin = sysadmin(world)
+    worker = stored(world, User, world.users["worker"])
+    form = UserForm.of(worker)
+    call(world, users.update_user, admin, worker.id, form)
+    assert log(world) == [], "saving the form unchanged is no change"
+    form.role, form.organisation_id, form.name = "contractor", world.orgs["c2"], "Ильдар Хакимов"
+    changed = call(world, users.update_user, admin, worker.id, form)
+    assert (changed.role, changed.organisation_id, changed.login) == (
+        "contractor",
+        world.orgs["c2"],
+        "worker",
+    )
+    entry = only_new_entry(world, 0)
+    assert (entry.action, entry.object_id, entry.summary) == ("user_changed", worker.id, "worker")
+    assert entry.details["changes"] == {
+        "name": [worker.name, "Ильдар Хакимов"],
+        "role": ["worker", "contractor"],
+        "organisation_id": [world.orgs["c1"], world.orgs["c2"]],
+    }
+    # An operator belongs to no organisation: the one picked is dropped.
+    form.role = "operator"
+    assert call(world, users.update_user, admin, worker.id, form).organisation_id is None
+    assert only_new_entry(world, 1).details["changes"]["organisation_id"] == [
+        world.orgs["c2"],
+        None,
+    ]
+
+
 def test_an_account_made_from_the_command_line_is_logged_as_the_system(world: World) -> None:
     call(world, accounts.create_user, login="ops", name="", role="operator", password=NEW_PASSWORD)
     entry = only_new_entry(world, 0)
@@ -296,6 +325,23 @@ def _refused_changes(world: World) -> list[tuple[Callable[..., Awaitable[Any]], 
             (UserForm(login="dispatcher", name="X", role="operator", password=NEW_PASSWORD),),
         ),
         (users.set_user_active, (world.users["sysadmin"], False)),
+        (
+            users.update_user,
+            (
+                world.users["dispatcher"],
+                UserForm(role="dispatcher", organisation_id=world.orgs["c1"]),
+            ),
+        ),
+        (users.update_user, (world.users["resident"], UserForm(role="operator"))),
+        (users.update_user, (world.users["operator"], UserForm(role="resident"))),
+        (users.update_user, (world.users["sysadmin"], UserForm(role="operator"))),
+        (users.update_user, (world.users["operator"], UserForm(role="operator", phone="12"))),
+        # A phone number another account has is refused by the database.
+        (
+            users.update_user,
+            (world.users["operator"], UserForm(role="operator", phone="+79170000001")),
+        ),
+        (users.update_user, (world.users["operator"], UserForm(role="system"))),
         (users.reset_password, (world.users["dispatcher"], "short")),
     ]
 
@@ -334,6 +380,10 @@ def test_the_log_page_shows_who_did_what_in_words(
         },
     )
     assert made.status_code == 303
+    edit = f"/sysadmin/users/{world.users['worker']}"
+    assert 'value="Тест worker"' in admin_client.get(edit).text
+    moved = {"name": "Тест worker", "role": "worker", "organisation_id": world.orgs["c2"]}
+    assert post(admin_client, edit, moved).status_code == 303
     reset = f"/sysadmin/users/{world.users['dispatcher']}/password"
     assert post(admin_client, reset, {"password": "brand-new-pass"}).status_code == 303
     from_command_line = "street;house;manager\nулица Мира;1;ТСЖ Ленина 5\n".encode()
@@ -355,6 +405,7 @@ def test_the_log_page_shows_who_did_what_in_words(
     assert "Добавлено: 1, обновлено: 0, без изменений: 0." in text
     assert "Срок исполнения: 1 сут → 2 ч" in text
     assert "Роль: Диспетчер" in text
+    assert "Организация: Сантехмонтаж → ЛифтСервис" in text
     assert "Организация: УК Уютный дом" in text, "an organisation is named, not numbered"
     assert "Администратор системы" in text
     assert f'href="/sysadmin/categories/{window.id}"' in text
@@ -397,6 +448,11 @@ def test_nobody_but_the_system_admin_opens_the_log(world: World, login_name: str
         response = client.get("/sysadmin/audit")
         assert response.status_code == 403
         assert "ИП Гарипов" not in response.text
+        assert client.get(f"/sysadmin/users/{world.users['worker']}").status_code == 403
+        moved = {"name": "X", "role": "worker", "organisation_id": world.orgs["c2"]}
+        refused = post(client, f"/sysadmin/users/{world.users['worker']}", moved)
+        assert refused.status_code == 403
+    assert stored(world, User, world.users["worker"]).organisation_id == world.orgs["c1"]
 
 
 def test_signed_out_visitor_is_sent_to_sign_in_from_the_log(world: World) -> None:
@@ -411,3 +467,16 @@ def test_the_log_is_read_by_no_role_but_the_system_admin(world: World) -> None:
         if role is not Role.SYSADMIN:
             with pytest.raises(Forbidden):
                 call(world, audit.entries, Actor(world.users["cityadmin"], role))
+
+
+def test_a_refused_account_edit_comes_back_with_the_message_and_no_entry(
+    world: World, admin_client: TestClient[Any]
+) -> None:
+    edit = f"/sysadmin/users/{world.users['dispatcher']}"
+    typed = {"name": "Новое имя", "role": "dispatcher", "organisation_id": world.orgs["c1"]}
+    response = post(admin_client, edit, typed)
+    assert response.status_code == 422
+    assert "Выберите организацию, подходящую для этой роли." in response.text
+    assert 'value="Новое имя"' in response.text, "what was typed stays in the form"
+    assert stored(world, User, world.users["dispatcher"]).name == "Тест dispatcher"
+    assert log(world) == []
