@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.forms import RegistrationForm
 from server.accounts.password_rules import password_problem
+from server.catalog import audit
 from server.db.models import Organisation, User
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
-from server.shared.roles import ROLE_ORG_KINDS, Actor, OrgKind, Role
+from server.shared.roles import ROLE_ORG_KINDS, SYSTEM_ACTOR, Actor, OrgKind, Role
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a failed sign-in the same for unknown logins.
@@ -154,6 +155,30 @@ async def find_or_create_caller(session: AsyncSession, phone: str, name: str) ->
     )
 
 
+def staff_phone(raw: str | None, errors: dict[str, str]) -> str | None:
+    """An account's optional phone number, normalised; a wrong one goes to `errors`."""
+    if not raw:
+        return None
+    phone = normalise_phone(raw)
+    if phone is None:
+        errors["phone"] = _("Неверный номер телефона.")
+    return phone
+
+
+async def organisation_for(
+    session: AsyncSession, role: Role, organisation_id: int | None
+) -> int | None:
+    """The organisation a staff role works in, checked to be of a kind the role belongs to;
+    none for roles that belong to none (residents, operators, system admins)."""
+    kinds = ROLE_ORG_KINDS.get(role)
+    if kinds is None:
+        return None
+    org = await session.get(Organisation, organisation_id) if organisation_id else None
+    if org is None or OrgKind(org.kind) not in kinds:
+        raise InvalidInput(organisation_id=_("Выберите организацию, подходящую для этой роли."))
+    return org.id
+
+
 async def create_user(
     db: Database,
     *,
@@ -163,8 +188,10 @@ async def create_user(
     password: str,
     organisation_id: int | None = None,
     phone: str | None = None,
+    actor: Actor = SYSTEM_ACTOR,
 ) -> User:
-    """A staff (or resident) account made by the system admin or the command line."""
+    """A staff (or resident) account made by the system admin or the command line (the
+    system), logged as made by them."""
     errors: dict[str, str] = {}
     login = login.strip().lower()
     if not re.fullmatch(r"[a-z0-9_.@+-]{3,80}", login):
@@ -177,33 +204,21 @@ async def create_user(
     if role_value is Role.SYSTEM:
         errors["role"] = _("Неизвестная роль.")
     check_password(password, errors, login, name, phone)
-    phone_value = None
-    if phone:
-        phone_value = normalise_phone(phone)
-        if phone_value is None:
-            errors["phone"] = _("Неверный номер телефона.")
+    phone_value = staff_phone(phone, errors)
     if errors or role_value is None:
         raise InvalidInput(**errors)
     try:
         async with db.begin() as session:
-            kinds = ROLE_ORG_KINDS.get(role_value)
-            if kinds is not None:
-                org = await session.get(Organisation, organisation_id) if organisation_id else None
-                if org is None or OrgKind(org.kind) not in kinds:
-                    raise InvalidInput(
-                        organisation_id=_("Выберите организацию, подходящую для этой роли.")
-                    )
-            else:
-                organisation_id = None
-            return await _add_user(
-                session,
-                login=login,
-                name=" ".join(name.split()) or login,
-                role=role_value,
-                organisation_id=organisation_id,
-                phone=phone_value,
-                password_hash=hash_password(password),
-            )
+            shown = {
+                "login": login,
+                "name": " ".join(name.split()) or login,
+                "role": role_value,
+                "organisation_id": await organisation_for(session, role_value, organisation_id),
+                "phone": phone_value,
+            }
+            user = await _add_user(session, **shown, password_hash=hash_password(password))
+            audit.USERS.added(session, actor, user, shown)
+            return user
     except IntegrityError:
         raise InvalidInput(login=_("Такой логин или телефон уже есть.")) from None
 

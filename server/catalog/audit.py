@@ -3,23 +3,30 @@ written in the same transaction as the change, and read back on the sysadmin's p
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from server.db.models import AuditEntry
+from server.db.models import AuditEntry, User
 from server.db.session import Database
 from server.shared.errors import Forbidden
 from server.shared.roles import Actor, Role
 
 PAGE_SIZE = 100
+# Never written to the log, whatever a caller hands over: a reset is logged as the fact alone.
+SECRET_FIELDS = frozenset({"password", "password_hash"})
+
+R = TypeVar("R")
 
 
 class AuditAction(StrEnum):
     USER_CREATED = "user_created"
+    USER_CHANGED = "user_changed"
     USER_ACTIVATED = "user_activated"
     USER_DEACTIVATED = "user_deactivated"
     PASSWORD_RESET = "password_reset"
@@ -35,6 +42,80 @@ class AuditAction(StrEnum):
     CATEGORY_CREATED = "category_created"
     CATEGORY_CHANGED = "category_changed"
     ACCOUNT_DELETED = "account_deleted"  # by the resident, for their own account
+
+
+class AuditObject(StrEnum):
+    USER = "user"
+    ORGANISATION = "organisation"
+    BUILDING = "building"
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True)
+class Audited(Generic[R]):
+    """How changes to one kind of record are logged: under which name and actions, and which
+    columns are left out (ones derived from others, not worth a line of their own)."""
+
+    object_type: AuditObject
+    name: Callable[[R], str]  # the entry's summary: the record as people know it
+    created: AuditAction
+    changed: AuditAction
+    activated: AuditAction | None = None
+    deactivated: AuditAction | None = None
+    derived: frozenset[str] = frozenset()
+
+    def added(self, session: AsyncSession, actor: Actor, row: R, values: dict[str, Any]) -> None:
+        self._write(session, actor, self.created, row, changed_fields({}, self._shown(values)))
+
+    def edited(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        row: R,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        """Logged only when something really differs: saving an unchanged form is no change."""
+        changes = changed_fields(self._shown(before), self._shown(after))
+        if changes:
+            self._write(session, actor, self.changed, row, changes)
+
+    def switched(self, session: AsyncSession, actor: Actor, row: R, was: bool, now: bool) -> None:
+        action = self.activated if now else self.deactivated
+        if action is not None and was != now:
+            self._write(session, actor, action, row, {"active": [was, now]})
+
+    def _shown(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k not in self.derived}
+
+    def _write(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        action: AuditAction,
+        row: R,
+        changes: dict[str, list[Any]],
+    ) -> None:
+        record(
+            session,
+            actor,
+            action,
+            self.object_type,
+            getattr(row, "id", None),
+            self.name(row),
+            changes=changes,
+        )
+
+
+# Accounts are written by the sign-in side (creation) and the catalogue (switches, passwords).
+USERS: Audited[User] = Audited(
+    AuditObject.USER,
+    name=lambda user: user.login,
+    created=AuditAction.USER_CREATED,
+    changed=AuditAction.USER_CHANGED,
+    activated=AuditAction.USER_ACTIVATED,
+    deactivated=AuditAction.USER_DEACTIVATED,
+)
 
 
 def record(
@@ -54,14 +135,23 @@ def record(
             object_type=object_type,
             object_id=object_id,
             summary=summary,
-            details=details,
+            details={k: v for k, v in details.items() if k not in SECRET_FIELDS},
         )
     )
 
 
+def _plain(value: Any) -> Any:
+    """A value as the JSON column keeps it: an enum member becomes its value."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    """Field → [old, new] for what differs; passwords never reach this."""
-    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    """Field → [old, new] for what differs; a password or its hash is never among them."""
+    return {
+        k: [_plain(before.get(k)), _plain(v)]
+        for k, v in after.items()
+        if k not in SECRET_FIELDS and before.get(k) != v
+    }
 
 
 async def entries(db: Database, actor: Actor, page: int = 1) -> tuple[list[AuditEntry], int]:

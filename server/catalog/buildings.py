@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from server.catalog import records
 from server.catalog.access import LIST_LIMIT, require_reader
+from server.catalog.audit import AuditAction, Audited, AuditObject
 from server.catalog.organisations import organisations_of_kinds
 from server.catalog.values import decimal, in_range, line, picked
 from server.db.models import Building, Organisation
@@ -100,6 +101,13 @@ HOUSES: records.Kind[Building, BuildingForm] = records.Kind(
     missing=lambda: _("Дом не найден."),
     taken=records.Taken("house", lambda: _("Такой дом уже есть в реестре.")),
     values=_values,
+    audited=Audited(
+        AuditObject.BUILDING,
+        name=lambda building: building.address,
+        created=AuditAction.BUILDING_CREATED,
+        changed=AuditAction.BUILDING_CHANGED,
+        derived=frozenset({"search_key"}),
+    ),
 )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.people import normalise_phone
 from server.catalog import records
 from server.catalog.access import require_reader, require_sysadmin
+from server.catalog.audit import AuditAction, Audited, AuditObject, record
 from server.catalog.values import line, one_line, picked
 from server.db.models import Building, Category, Organisation, OrganisationContractor, User
 from server.db.session import Database
@@ -200,11 +201,20 @@ async def _values(
     return values
 
 
+AUDITED: Audited[Organisation] = Audited(
+    AuditObject.ORGANISATION,
+    name=lambda org: org.short_name,
+    created=AuditAction.ORGANISATION_CREATED,
+    changed=AuditAction.ORGANISATION_CHANGED,
+    activated=AuditAction.ORGANISATION_ACTIVATED,
+    deactivated=AuditAction.ORGANISATION_DEACTIVATED,
+)
 ORGANISATIONS: records.Kind[Organisation, OrganisationForm] = records.Kind(
     Organisation,
     missing=_missing,
     taken=records.Taken("name", lambda: _("Организация с таким названием уже есть.")),
     values=_values,
+    audited=AUDITED,
 )
 
 
@@ -217,7 +227,7 @@ async def set_organisation_active(
 ) -> Organisation:
     """Switching an organisation off sends its new requests to triage; nothing is deleted."""
     require_sysadmin(actor)
-    return await records.switch(db, Organisation, organisation_id, _missing, active)
+    return await records.switch(db, actor, Organisation, AUDITED, organisation_id, _missing, active)
 
 
 async def link_contractor(
@@ -236,6 +246,7 @@ async def link_contractor(
         exists = await session.get(OrganisationContractor, (org.id, contractor.id))
         if exists is None:
             session.add(OrganisationContractor(organisation_id=org.id, contractor_id=contractor.id))
+            _contract_logged(session, actor, AuditAction.CONTRACTOR_LINKED, org, contractor)
 
 
 async def unlink_contractor(
@@ -245,9 +256,32 @@ async def unlink_contractor(
     require_sysadmin(actor)
     async with db.begin() as session:
         link = await session.get(OrganisationContractor, (organisation_id, contractor_id))
-        if link is None:
+        org = await session.get(Organisation, organisation_id)
+        contractor = await session.get(Organisation, contractor_id)
+        if link is None or org is None or contractor is None:
             raise NotFound(_("Такой связи нет."))
         await session.delete(link)
+        _contract_logged(session, actor, AuditAction.CONTRACTOR_UNLINKED, org, contractor)
+
+
+def _contract_logged(
+    session: AsyncSession,
+    actor: Actor,
+    action: AuditAction,
+    org: Organisation,
+    contractor: Organisation,
+) -> None:
+    """Logged on the side that gives the work, naming the contractor as it was called then."""
+    record(
+        session,
+        actor,
+        action,
+        AuditObject.ORGANISATION,
+        org.id,
+        org.short_name,
+        contractor_id=contractor.id,
+        contractor=contractor.short_name,
+    )
 
 
 async def organisations_of_kinds(db: Database, kinds: frozenset[OrgKind]) -> list[Organisation]:

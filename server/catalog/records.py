@@ -1,7 +1,7 @@
 """Reading, adding, changing and switching settings records, written once for every kind.
 
-Each change runs in one transaction. A unique column that is already taken comes back as the
-message for its field.
+Each change runs in one transaction, together with its entry in the audit log. A unique column
+that is already taken comes back as the message for its field.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.access import require_reader, require_sysadmin
+from server.catalog.audit import Audited
 from server.db.session import Database
 from server.shared.errors import InvalidInput, NotFound
 from server.shared.roles import Actor
 
 
 class Switchable(Protocol):
+    id: int
     active: bool
 
 
@@ -52,6 +54,7 @@ class Kind(Generic[R, F]):
     missing: Callable[[], str]
     taken: Taken
     values: Callable[[AsyncSession, F, R | None], Awaitable[dict[str, Any]]]
+    audited: Audited[R]
 
     async def get(self, db: Database, actor: Actor, record_id: int) -> R:
         require_reader(actor)
@@ -65,9 +68,11 @@ class Kind(Generic[R, F]):
         require_sysadmin(actor)
         try:
             async with db.begin() as session:
-                record = self.model(**await self.values(session, form, None))
+                values = await self.values(session, form, None)
+                record = self.model(**values)
                 session.add(record)
                 await session.flush()
+                self.audited.added(session, actor, record, values)
                 return record
         except IntegrityError:
             raise self.taken.error() from None
@@ -79,21 +84,38 @@ class Kind(Generic[R, F]):
                 record = await session.get(self.model, record_id)
                 if record is None:
                     raise NotFound(self.missing())
-                for key, value in (await self.values(session, form, record)).items():
-                    setattr(record, key, value)
-                await session.flush()
+                values = await self.values(session, form, record)
+                await write_changes(session, actor, self.audited, record, values)
                 return record
         except IntegrityError:
             raise self.taken.error() from None
 
 
+async def write_changes(
+    session: AsyncSession, actor: Actor, audited: Audited[R], record: R, values: dict[str, Any]
+) -> None:
+    """Set the columns, and log what they were and what they are now."""
+    before = {key: getattr(record, key) for key in values}
+    for key, value in values.items():
+        setattr(record, key, value)
+    await session.flush()
+    audited.edited(session, actor, record, before, values)
+
+
 async def switch(
-    db: Database, model: type[S], record_id: int, missing: Callable[[], str], active: bool
+    db: Database,
+    actor: Actor,
+    model: type[S],
+    audited: Audited[S],
+    record_id: int,
+    missing: Callable[[], str],
+    active: bool,
 ) -> S:
     """Switched off, nothing is deleted: the record stays for what already refers to it."""
     async with db.begin() as session:
         record = await session.get(model, record_id)
         if record is None:
             raise NotFound(missing())
+        audited.switched(session, actor, record, record.active, active)
         record.active = active
         return record

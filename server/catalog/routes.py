@@ -7,11 +7,12 @@ passwords. Use cases check the role again, validate, and write in one transactio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
+from litestar.params import Parameter
 from litestar.response import Template
 
 from server.accounts.forms import PasswordForm
@@ -24,6 +25,7 @@ from server.catalog.building_import import MAX_IMPORT_BYTES, ImportReport, impor
 from server.catalog.buildings import BuildingForm
 from server.catalog.categories import CategoryForm
 from server.catalog.deadline_units import unit_choices
+from server.catalog.journal import journal
 from server.catalog.organisations import ContractorForm, OrganisationForm
 from server.catalog.overview import overview
 from server.catalog.pages import (
@@ -39,6 +41,7 @@ from server.catalog.users import UserForm
 from server.db.models import Building, Category, Organisation, User
 from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
+from server.shared.forms import DB_INT_MAX
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import render
 from server.shared.roles import HANDLING_KINDS, OrgKind, Role
@@ -131,8 +134,12 @@ USER_PAGES: EditPages[UserForm, User, User] = EditPages(
     subject="account",
     form=UserForm,
     choices=_user_choices,
+    load=accounts.get_user,
+    form_of=UserForm.of,
     create=accounts.create_user,
     created=lambda u: (_("Пользователь %(login)s создан.", login=u.login), _found_user(u)),
+    update=accounts.update_user,
+    updated=lambda u: (_("Изменения сохранены."), _found_user(u)),
     never_shown=frozenset({"password"}),
 )
 EDIT_PAGES: list[EditPages[Any, Any, Any]] = [
@@ -337,6 +344,20 @@ async def user_password(
     )
 
 
+# --------------------------------------------------------------------------------------------
+# The audit log
+
+
+@get("/audit")
+async def audit_log(
+    request: Request[Any, Any, Any],
+    services: Services,
+    page: Annotated[int, Parameter(ge=1, le=DB_INT_MAX)] = 1,
+) -> Template:
+    found = await journal(services.db, current_actor(request), page)
+    return render(request, "sysadmin/audit.html", settings_context(request, "audit", log=found))
+
+
 ROUTES = [
     Router(
         path="/sysadmin",
@@ -353,6 +374,7 @@ ROUTES = [
             users,
             user_active,
             user_password,
+            audit_log,
             *(handler for pages in EDIT_PAGES for handler in pages.handlers()),
         ],
     )

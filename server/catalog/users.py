@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from server.accounts import people as accounts
 from server.accounts.forms import PasswordForm
-from server.catalog import records
+from server.catalog import audit, records
 from server.catalog.access import LIST_LIMIT, require_reader, require_sysadmin
-from server.catalog.values import picked
+from server.catalog.values import line, picked
 from server.db.models import Organisation, User
 from server.db.session import Database
 from server.i18n import gettext as _
@@ -29,6 +30,17 @@ class UserForm(PasswordForm):
     role: str = ""
     organisation_id: Annotated[int, picked(WRONG_ORGANISATION)] | None = None
     phone: str = ""
+
+    @classmethod
+    def of(cls, user: User) -> UserForm:
+        """The edit form: everything but the password, which is set on its own."""
+        return cls(
+            login=user.login,
+            name=user.name,
+            role=user.role,
+            organisation_id=user.organisation_id,
+            phone=accounts.format_phone(user.phone) if user.phone else "",
+        )
 
 
 def _missing() -> str:
@@ -80,7 +92,58 @@ async def create_user(db: Database, actor: Actor, form: UserForm) -> User:
         password=form.password,
         organisation_id=form.organisation_id,
         phone=form.phone or None,
+        actor=actor,
     )
+
+
+async def get_user(db: Database, actor: Actor, user_id: int) -> User:
+    require_reader(actor)
+    user = await accounts.get_user(db, user_id)
+    if user is None:
+        raise NotFound(_missing())
+    return user
+
+
+async def update_user(db: Database, actor: Actor, user_id: int, form: UserForm) -> User:
+    """A new name, phone, role or organisation; the login stays, the password is set apart.
+
+    A resident stays a resident and staff stay staff: a resident's requests and a staff
+    member's work are kept under the role they were made in."""
+    require_sysadmin(actor)
+    errors: dict[str, str] = {}
+    name = line(form.name, "name", errors, 200, _("Имя — не длиннее 200 знаков."))
+    try:
+        role = Role(form.role)
+    except ValueError:
+        role = None
+    if role not in ASSIGNABLE_ROLES:
+        errors["role"] = _("Неизвестная роль.")
+    phone = accounts.staff_phone(form.phone, errors)
+    if errors or role is None:
+        raise InvalidInput(**errors)
+    try:
+        async with db.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound(_missing())
+            if role != user.role and user.id == actor.user_id:
+                raise InvalidInput(role=_("Нельзя сменить роль собственной учётной записи."))
+            if role != user.role and Role.RESIDENT in (role, user.role):
+                raise InvalidInput(
+                    role=_("Житель не может стать сотрудником, а сотрудник — жителем.")
+                )
+            values: dict[str, Any] = {
+                "name": name or user.login,
+                "role": role,
+                "organisation_id": await accounts.organisation_for(
+                    session, role, form.organisation_id
+                ),
+                "phone": phone,
+            }
+            await records.write_changes(session, actor, audit.USERS, user, values)
+            return user
+    except IntegrityError:
+        raise InvalidInput(phone=_("Этот номер уже зарегистрирован.")) from None
 
 
 async def set_user_active(db: Database, actor: Actor, user_id: int, active: bool) -> User:
@@ -88,7 +151,7 @@ async def set_user_active(db: Database, actor: Actor, user_id: int, active: bool
     require_sysadmin(actor)
     if user_id == actor.user_id and not active:
         raise InvalidInput(active=_("Нельзя отключить собственную учётную запись."))
-    return await records.switch(db, User, user_id, _missing, active)
+    return await records.switch(db, actor, User, audit.USERS, user_id, _missing, active)
 
 
 async def reset_password(db: Database, actor: Actor, user_id: int, password: str) -> User:
@@ -102,4 +165,13 @@ async def reset_password(db: Database, actor: Actor, user_id: int, password: str
         if user is None:
             raise NotFound(_missing())
         user.password_hash = accounts.hash_password(password)
+        # That it was reset, and by whom; never the password nor its hash.
+        audit.record(
+            session,
+            actor,
+            audit.AuditAction.PASSWORD_RESET,
+            audit.AuditObject.USER,
+            user.id,
+            user.login,
+        )
         return user
