@@ -34,6 +34,7 @@ from server.db.session import Database, PoolSize
 from server.integrations import api_routes, open311_routes
 from server.live import routes as live_routes
 from server.live.bus import make_bus
+from server.live.connection import RAW_SEND
 from server.live.hub import Hub
 from server.live.render import Renderer
 from server.notify import push_outbox, webhooks
@@ -128,6 +129,16 @@ def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
     channel is one deliverer here and its writer in `create_app`."""
     push = PushDeliverer.from_settings(db, settings)
     return [*([push] if push is not None else []), WebhookDeliverer(db)]
+
+
+class App(Litestar):
+    """Litestar, keeping the server's own `send` of each WebSocket in its scope: live sockets
+    write shared frames with it, past the send wrappers of the HTTP middleware."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Litestar:
@@ -252,7 +263,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *health.ROUTES,
     ]
 
-    app = Litestar(
+    app = App(
         route_handlers=route_handlers,
         state=State({"services": services, "settings": settings}),
         dependencies={

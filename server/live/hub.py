@@ -1,23 +1,36 @@
 """The hub: one per process, the single bus subscription fanned out to the open views.
 
-A message wakes every view it concerns; views that ask the same thing after the same message
-(one viewer's several open pages, say) share one database read and one rendering."""
+A message marks the views it concerns; one flush then brings them up to date, group by group
+(`View.group`: the pages of one audience that show the same thing). Within a group the first
+view reads and renders, the others find the result in the hub's memo: the database is read and
+each row rendered once per audience and change, and the message for each distinct page state
+is built once and put, as the same string, into every socket's outbox of that state. No view
+runs a task of its own; a socket's own task only writes what its outbox holds."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from server.live.bus import BusMessage
+from server.db.models import utcnow
+from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
 from server.shared.services import Services
 
 if TYPE_CHECKING:
     from server.live.views.base import View
 
-SHARE_FOR = 1.0  # seconds a rendered snapshot may be shared between a viewer's open pages
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How long a page that opens may reuse what another page of its audience read: opening a
+# thousand pages at once reads once, yet a page opened later never starts from old data.
+OPEN_SHARE_FOR = 1.0
+LATE = 0.5  # seconds after a deadline at which the views that show it re-read
 
 
 class Hub:
@@ -25,8 +38,11 @@ class Hub:
         self.svc = svc
         self.renderer = renderer
         self.views: set[View] = set()
-        self.seq = 0  # messages dispatched so far
-        self._cache: dict[tuple[Any, ...], tuple[float, asyncio.Future[Any]]] = {}
+        self.seq = 0  # changes dispatched so far (messages and deadlines that passed)
+        self._memo: dict[Hashable, tuple[float, Any]] = {}
+        self._dirty: set[View] = set()
+        self._flushing: asyncio.Task[None] | None = None
+        self._starting: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -37,11 +53,13 @@ class Hub:
     async def stop(self) -> None:
         for view in list(self.views):
             view.shutdown()  # the page reconnects, to this process or another
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, self._flushing, *self._starting) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+                await task
+        self._task = self._flushing = None
 
     async def _run(self, ready: asyncio.Event) -> None:
         async with self.svc.bus.subscribe() as messages:
@@ -49,32 +67,120 @@ class Hub:
             async for message in messages:
                 self.dispatch(message)
 
-    def dispatch(self, message: BusMessage) -> None:
-        self.seq += 1
-        # Snapshots are shared only between views woken by the same message.
-        self._cache.clear()
-        for view in list(self.views):
-            view.notify(message)
+    # ---- who is watching ----
 
     def attach(self, view: View) -> None:
         self.views.add(view)
 
     def detach(self, view: View) -> None:
         self.views.discard(view)
+        self._dirty.discard(view)
+        view.disarm()
 
-    async def shared(self, key: tuple[Any, ...], factory: Callable[[], Awaitable[Any]]) -> Any:
-        """Run `factory` once for every view asking the same thing after the same message."""
-        key = (self.seq, *key)
+    # ---- what changed ----
+
+    def dispatch(self, message: BusMessage) -> None:
+        self._next_change()
+        for view in self.views:
+            if isinstance(message, Resync):
+                view.resync = True
+            elif view.concerns(message):
+                view.pending.add(message.request_id)
+            else:
+                continue
+            self._dirty.add(view)
+        self._schedule()
+
+    def deadline_passed(self, view: View) -> None:
+        """A deadline the view shows has passed: it re-reads, though nothing was published."""
+        self._next_change()
+        view.timer_fired = True
+        self._dirty.add(view)
+        self._schedule()
+
+    def open(self, view: View, hello: dict[str, Any]) -> None:
+        """The page said what it shows (or never will): send it its first state."""
+        task = asyncio.create_task(self._open(view, hello), name=f"live-open-{view.kind}")
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    def _next_change(self) -> None:
+        self.seq += 1
+        # What was read and rendered for the last change is of no use for the next.
+        self._memo.clear()
+
+    def _schedule(self) -> None:
+        if self._dirty and (self._flushing is None or self._flushing.done()):
+            self._flushing = asyncio.create_task(self._flush(), name="live-flush")
+
+    async def _open(self, view: View, hello: dict[str, Any]) -> None:
+        view.busy = True
+        view.pending.clear()
+        view.resync = False
+        try:
+            await view.deliver(view.start(hello))
+            view.started = True
+        finally:
+            view.busy = False
+        if view.pending or view.resync:
+            self._dirty.add(view)
+            self._schedule()
+
+    async def _flush(self) -> None:
+        while self._dirty:
+            waiting = [v for v in self._dirty if v.started and not v.busy]
+            self._dirty.difference_update(waiting)
+            if not waiting:
+                return  # views being opened come back here once they are
+            groups: dict[Hashable, list[View]] = {}
+            for view in waiting:
+                groups.setdefault(view.group(), []).append(view)
+            await asyncio.gather(*(self._update(group) for group in groups.values()))
+
+    async def _update(self, group: list[View]) -> None:
+        # One after another: the first reads, the rest find the result in the memo.
+        for view in group:
+            if view not in self.views:
+                continue
+            pending, view.pending = view.pending, set()
+            resync, view.resync = view.resync, False
+            fresh, view.timer_fired = view.timer_fired, False
+            view.busy = True
+            try:
+                await view.deliver(view.update(pending, resync=resync, fresh=fresh))
+            finally:
+                view.busy = False
+
+    # ---- shared work ----
+
+    async def shared(
+        self, key: Hashable, factory: Callable[[], Awaitable[T]], *, opening: bool = False
+    ) -> T:
+        """`factory()` run once for every view asking `key` about the same change. A page
+        that is opening takes only what was read in the last `OPEN_SHARE_FOR` seconds."""
         now = asyncio.get_running_loop().time()
-        cached = self._cache.get(key)
-        # Short-lived too: what changes with time alone (overdue) must not be served stale.
-        if cached is None or now - cached[0] > SHARE_FOR:
-            if len(self._cache) > 512:
-                self._cache = {k: v for k, v in self._cache.items() if now - v[0] <= SHARE_FOR}
+        cached = self._memo.get(key)
+        if cached is None or (opening and now - cached[0] > OPEN_SHARE_FOR):
             task = asyncio.ensure_future(factory())
             task.add_done_callback(_retrieve)
-            cached = self._cache[key] = (now, task)
-        return await asyncio.shield(cached[1])
+            cached = self._memo[key] = (now, task)
+        result: T = await asyncio.shield(cached[1])
+        return result
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()` once per key and change: the message for one page state, a row."""
+        cached = self._memo.get(key)
+        if cached is None:
+            cached = self._memo[key] = (0.0, build())
+        value: T = cached[1]
+        return value
+
+    def arm(self, view: View) -> asyncio.TimerHandle | None:
+        due = view.next_due()
+        if due is None:
+            return None
+        delay = max(0.0, (due - utcnow()).total_seconds()) + LATE
+        return asyncio.get_running_loop().call_later(delay, self.deadline_passed, view)
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

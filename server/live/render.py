@@ -1,8 +1,10 @@
 """Fragments for live pages, rendered from the same templates (and blocks) as the pages.
 
 A live message is a string of top-level elements that the htmx `ws` extension swaps out of
-band. Fragments are rendered once per viewer and shared between that viewer's open pages, so
-the per-browser CSRF token goes in last, through a placeholder.
+band. Fragments are rendered once per audience and the same bytes go to every page of it, so
+they carry no secret of one browser: their forms' CSRF field is empty, and the page fills it in
+from its own token when a form is sent (web/static/js/app.js; htmx sends the token as a header
+from the page's `hx-headers`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from typing import Any
 from jinja2 import Environment
 from jinja2_fragments import render_block
 
-CSRF_PLACEHOLDER = "__zayavka_live_csrf__"
-CSRF_INPUT = f'<input type="hidden" name="_csrf_token" value="{CSRF_PLACEHOLDER}" />'
+CSRF_INPUT = '<input type="hidden" name="_csrf_token" value="" />'
 
 
 class Renderer:
@@ -44,10 +45,6 @@ def wrap_oob(swap: str, fragment: str) -> str:
 
 def delete_oob(element_id: str) -> str:
     return f'<div id="{element_id}" hx-swap-oob="delete"></div>'
-
-
-def personalise(message: str, csrf_token: str) -> str:
-    return message.replace(CSRF_PLACEHOLDER, html.escape(csrf_token, quote=True))
 
 
 def control(kind: str, **data: Any) -> str:

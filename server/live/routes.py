@@ -20,8 +20,9 @@ from litestar.handlers import WebsocketRouteHandler
 
 from server.accounts.people import actor_of
 from server.db.models import User
+from server.live.connection import RAW_SEND, Outbox, RawSend, SendTimeout
 from server.live.hub import Hub
-from server.live.views.base import Closed, View, Viewer
+from server.live.views.base import HELLO_TIMEOUT, View, Viewer
 from server.live.views.board import BoardView
 from server.live.views.counts import CountsView
 from server.live.views.field import FieldView
@@ -33,10 +34,9 @@ from server.shared.roles import Role
 
 log = logging.getLogger(__name__)
 
-CSRF_COOKIE = "zayavka_csrf"
 REFUSED = 4403  # before accept(): the server answers the handshake with HTTP 403
 SIGNED_OUT = 4401  # after accept(): nobody is signed in; the page stops and offers to sign in
-FAILED = 1011  # the view broke: the htmx ws extension reconnects after 1011
+GONE_AWAY = 0  # not a close code: the page closed the socket itself
 
 
 def _origin_allowed(socket: WebSocket[Any, Any, Any], base_url: str) -> bool:
@@ -74,42 +74,48 @@ async def _admit(
     if allowed and Role(user.role) not in allowed:
         await socket.close(code=REFUSED)
         return None
-    return Viewer(user=user, actor=actor_of(user), csrf_token=socket.cookies.get(CSRF_COOKIE, ""))
+    return Viewer(user=user, actor=actor_of(user))
 
 
 async def serve(socket: WebSocket[Any, Any, Any], view: View) -> None:
-    """Accept the socket and run the view until either side goes away."""
+    """Accept the socket and write what the hub gives the view until either side goes away.
+
+    The socket's own task is the writer; one more task reads what the page says. Messages go
+    out through the server's own send, past the HTTP middleware, which has nothing to add to
+    a frame of an accepted socket."""
     hub = view.hub
-    hub.attach(view)
     await socket.accept()
+    raw_send: RawSend = socket.scope.get(RAW_SEND) or socket.send  # type: ignore[assignment]
+    outbox = view.outbox = Outbox(raw_send)
 
     async def read() -> None:
         while True:
             view.on_client(await socket.receive_text())
 
+    def page_went_away(task: asyncio.Task[None]) -> None:
+        outbox.close(GONE_AWAY)
+
+    hub.attach(view)
+    loop = asyncio.get_running_loop()
+    no_hello = loop.call_later(HELLO_TIMEOUT, view.hello_missing)
     reader = asyncio.create_task(read())
-    writer = asyncio.create_task(view.run(socket.send_text))
+    reader.add_done_callback(page_went_away)
+    code: int | None = None
     try:
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        code: int | None = None
-        for task in done:
-            exc = task.exception()
-            if isinstance(exc, Closed):
-                code = exc.code
-            elif exc is not None and not isinstance(exc, WebSocketDisconnect | OSError):
-                log.exception("live %s view failed", view.kind, exc_info=exc)
-                code = FAILED
-        if code is not None:
-            with contextlib.suppress(Exception):
-                await socket.close(code=code)
+        code = await outbox.write(view.behind)
+    except SendTimeout:
+        log.info("live %s: a page stopped reading; dropped", view.kind)
+    except (WebSocketDisconnect, OSError, RuntimeError):
+        pass  # the page went away while we wrote to it
     finally:
+        no_hello.cancel()
         reader.cancel()
-        writer.cancel()
         hub.detach(view)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await reader
+    if code is not None and code != GONE_AWAY:
+        with contextlib.suppress(Exception):
+            await socket.close(code=code)
 
 
 @websocket("/live/requests/{request_id:int}")
@@ -120,7 +126,7 @@ async def live_request(
     if viewer is None:
         return
     # The same read the page did, as this viewer: refused exactly when the page is.
-    if await request_snapshot(hub, viewer, request_id) is None:
+    if await request_snapshot(hub, viewer, request_id, opening=True) is None:
         await socket.close(code=REFUSED)
         return
     await serve(socket, RequestView(hub, viewer, request_id))

@@ -183,7 +183,7 @@ async def handling_organisations(session: AsyncSession) -> list[Organisation]:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class BoardFilters:
     state: str | None = None  # a State, "open" (default), "overdue" or "all"
     category_id: int | None = None

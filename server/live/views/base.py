@@ -1,42 +1,50 @@
-"""What every live view does: wake on the messages that concern it, greet, refresh, close."""
+"""What every live view does: say which changes concern it, build its messages, close.
+
+A view holds what its page shows; the hub calls `start` once the page has said hello and
+`update` after changes. Both return the message to send (or raise `Closed`), and views of one
+audience in one state return the very same string, built once (`Hub.memo`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from server.db.models import User, utcnow
-from server.live.bus import BusMessage, Resync
+from server.db.models import User
+from server.live.audience import Audience, audience_of
+from server.live.connection import Outbox
 from server.shared.events import RequestEvent
 from server.shared.roles import Actor, Role
 
 if TYPE_CHECKING:
     from server.live.hub import Hub
 
-Send = Callable[[str], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 5.0  # a page that never says what it has gets everything
 MAX_CLIENT_MESSAGE = 64 * 1024
 CLOSE_GONE = 4403  # the viewer may no longer see this: the page must not reconnect
 CLOSE_RESTART = 1012  # server going away: the htmx ws extension reconnects (elsewhere)
+CLOSE_FAILED = 1011  # the view broke: the htmx ws extension reconnects after 1011
 
 
 class Closed(Exception):
-    def __init__(self, code: int) -> None:
+    """End the page's channel with `code`, after `last_word` if there is one."""
+
+    def __init__(self, code: int, last_word: str = "") -> None:
         super().__init__(code)
         self.code = code
+        self.last_word = last_word
 
 
 @dataclass
 class Viewer:
     user: User
     actor: Actor
-    csrf_token: str
 
 
 class View:
@@ -47,29 +55,37 @@ class View:
     def __init__(self, hub: Hub, viewer: Viewer) -> None:
         self.hub = hub
         self.viewer = viewer
-        self.wake = asyncio.Event()
+        self.audience: Audience = audience_of(viewer.actor)
+        self.outbox: Outbox | None = None
         self.greeted = asyncio.Event()
         self.hello: dict[str, Any] | None = None
+        # Set by the hub: changes not yet shown, and what it is doing with this view.
         self.pending: set[int] = set()
         self.resync = False
-        self.closing: int | None = None
+        self.timer_fired = False
+        self.started = False
+        self.busy = False
+        self._timer: asyncio.TimerHandle | None = None
 
-    # Called by the hub (same thread, no awaits): decide cheaply, work later in run().
+    # ---- asked by the hub, in its own loop: decide cheaply ----
+
     def concerns(self, event: RequestEvent) -> bool:
         raise NotImplementedError
 
-    def notify(self, message: BusMessage) -> None:
-        if isinstance(message, Resync):
-            self.resync = True
-        elif self.concerns(message):
-            self.pending.add(message.request_id)
-        else:
-            return
-        self.wake.set()
+    def group(self) -> Hashable:
+        """Views refreshed together, one after another, sharing what the first one reads."""
+        return (self.kind, self.audience)
 
-    def shutdown(self, code: int = CLOSE_RESTART) -> None:
-        self.closing = code
-        self.wake.set()
+    def next_due(self) -> datetime | None:
+        return None
+
+    async def start(self, hello: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    async def update(self, pending: set[int], *, resync: bool, fresh: bool) -> str:
+        raise NotImplementedError
+
+    # ---- the page's side ----
 
     def on_client(self, raw: str) -> None:
         if len(raw) > MAX_CLIENT_MESSAGE:
@@ -79,43 +95,46 @@ class View:
         except ValueError:
             return
         if isinstance(data, dict) and data.get("type") == "hello":
+            # A second hello: the page re-synced (it came back to the tab, say).
             self.hello = data
             self.greeted.set()
-            self.wake.set()
+            self.hub.open(self, data)
 
-    def next_due(self) -> datetime | None:
-        return None
+    def hello_missing(self) -> None:
+        """The page never said what it shows: it gets everything."""
+        if not self.greeted.is_set():
+            self.greeted.set()
+            self.hub.open(self, {})
 
-    async def start(self, send: Send, hello: dict[str, Any]) -> None:
-        raise NotImplementedError
+    async def deliver(self, message: Awaitable[str]) -> None:
+        """Put what `start` or `update` built in the outbox; close on `Closed` or failure."""
+        outbox = self.outbox
+        try:
+            text = await message
+        except Closed as closed:
+            if outbox is not None:
+                outbox.offer(closed.last_word)
+                outbox.close(closed.code)
+            return
+        except Exception:
+            log.exception("live %s view failed", self.kind)
+            if outbox is not None:
+                outbox.close(CLOSE_FAILED)
+            return
+        if outbox is not None:
+            outbox.offer(text)
+        self.disarm()
+        self._timer = self.hub.arm(self)
 
-    async def refresh(self, send: Send, pending: set[int], *, fresh: bool) -> None:
-        raise NotImplementedError
+    def behind(self) -> None:
+        """The page missed messages (its outbox overflowed): it gets its whole state again."""
+        self.hub.open(self, self.hello or {})
 
-    async def run(self, send: Send) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.greeted.wait(), HELLO_TIMEOUT)
-        started = False
-        timer_fired = False
-        while True:
-            if self.closing is not None:
-                raise Closed(self.closing)
-            hello, self.hello = self.hello, None
-            resync, self.resync = self.resync, False
-            pending, self.pending = self.pending, set()
-            self.wake.clear()
-            if hello is not None or not started:
-                started = True
-                await self.start(send, hello or {})
-            elif resync or pending or timer_fired:
-                await self.refresh(send, pending, fresh=timer_fired)
-            timeout = None
-            due = self.next_due()
-            if due is not None:
-                # A little after the deadline, so that "now > due" holds when we re-read.
-                timeout = max(0.0, (due - utcnow()).total_seconds()) + 0.5
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout)
-                timer_fired = False
-            except TimeoutError:
-                timer_fired = True
+    def shutdown(self, code: int = CLOSE_RESTART) -> None:
+        if self.outbox is not None:
+            self.outbox.close(code)
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from server.db.models import Organisation
 from server.live.views.lists import ListView, search_value
 from server.requests import queries
@@ -26,12 +28,12 @@ class BoardView(ListView):
             query=search_value(search, "q")[:100],
         )
 
-    async def load_context(self) -> None:
+    async def load_context(self) -> dict[str, Any]:
         async with self.hub.svc.db.read() as session:
             contractors: list[Organisation] = await queries.contractors_of(
                 session, self.viewer.actor.organisation_id
             )
-        self.context = {"contractors": contractors}
+        return {"contractors": contractors}
 
     async def fetch(self) -> list[BoardRow]:
         return await queries.dispatcher_board(self.hub.svc, self.viewer.actor, self.filters)

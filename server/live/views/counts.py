@@ -3,42 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
+from server.db.models import utcnow
 from server.live.hub import Hub
 from server.live.render import control
-from server.live.views.base import Send, View, Viewer
+from server.live.views.base import View, Viewer
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
 
 COUNTS_INTERVAL = 2.0  # the administration's figures refresh at most this often
+SIGNAL = control("refresh", target="live-counts")
 
 
 class CountsView(View):
     kind = "counts"
     roles = (Role.CITY_ADMIN,)
-    target = "live-counts"
 
     def __init__(self, hub: Hub, viewer: Viewer) -> None:
         super().__init__(hub, viewer)
         self.last_sent = 0.0
+        self.held: datetime | None = None  # a change waits until then, folded with the next
 
     def concerns(self, event: RequestEvent) -> bool:
         return True  # the city administration sees every request
 
-    async def start(self, send: Send, hello: dict[str, Any]) -> None:
-        await self._signal(send)
+    def next_due(self) -> datetime | None:
+        return self.held
 
-    async def refresh(self, send: Send, pending: set[int], *, fresh: bool) -> None:
+    async def start(self, hello: dict[str, Any]) -> str:
+        return self._signal()
+
+    async def update(self, pending: set[int], *, resync: bool, fresh: bool) -> str:
         wait = self.last_sent + COUNTS_INTERVAL - asyncio.get_running_loop().time()
         if wait > 0:
-            # Changes arriving meanwhile are folded into this one refresh.
-            await asyncio.sleep(wait)
-            self.pending.clear()
-            self.resync = False
-            self.wake.clear()
-        await self._signal(send)
+            if self.held is None:
+                self.held = utcnow() + timedelta(seconds=wait)
+            return ""
+        return self._signal()
 
-    async def _signal(self, send: Send) -> None:
+    def _signal(self) -> str:
+        self.held = None
         self.last_sent = asyncio.get_running_loop().time()
-        await send(control("refresh", target=self.target))
+        return SIGNAL

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 from server.db.models import utcnow
 from server.live.hub import Hub
-from server.live.render import CSRF_INPUT, oob, personalise
-from server.live.views.base import Send, View, Viewer
-from server.live.views.lists import ListView
+from server.live.render import CSRF_INPUT, oob
+from server.live.views.base import View, Viewer
+from server.live.views.lists import Fetched, ListView
 from server.requests import field as field_mode
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
@@ -62,28 +62,33 @@ class FieldView(View):
     def concerns(self, event: RequestEvent) -> bool:
         # A job taken away (another contractor, withdrawn) concerns the list showing it.
         return event.contractor_id == self.viewer.actor.organisation_id or any(
-            event.request_id in part.hashes for part in self.lists
+            event.request_id in part.state.order for part in self.lists
         )
 
     def next_due(self) -> datetime | None:
         # Overdue flips at the deadline, the amber "due soon" two hours before it.
-        times = [part.due_at for part in self.lists] + [self.soon_at]
+        times = [part.state.due_at for part in self.lists] + [self.soon_at]
         return min((t for t in times if t is not None), default=None)
 
-    async def start(self, send: Send, hello: dict[str, Any]) -> None:
-        await self.sync(send, whole=True)
+    async def start(self, hello: dict[str, Any]) -> str:
+        return await self.sync(whole=True)
 
-    async def refresh(self, send: Send, pending: set[int], *, fresh: bool) -> None:
-        await self.sync(send, whole=False)
+    async def update(self, pending: set[int], *, resync: bool, fresh: bool) -> str:
+        return await self.sync(whole=False)
 
-    async def sync(self, send: Send, *, whole: bool) -> None:
-        day = await field_mode.worker_day(self.hub.svc, self.viewer.actor)
-        now = utcnow()
-        turns_amber = (job.request.due_at - field_mode.SOON for job in day.to_do)
-        self.soon_at = min((t for t in turns_amber if t > now), default=None)
+    async def sync(self, *, whole: bool) -> str:
+        async def read() -> tuple[Fetched, Fetched, datetime | None]:
+            day = await field_mode.worker_day(self.hub.svc, self.viewer.actor)
+            now = utcnow()
+            turns_amber = (job.request.due_at - field_mode.SOON for job in day.to_do)
+            soon_at = min((t for t in turns_amber if t > now), default=None)
+            return Fetched(day.to_do), Fetched(day.done_today), soon_at
+
+        to_do_rows, done_rows, self.soon_at = await self.hub.shared(
+            ("field-day", self.audience), read, opening=whole
+        )
         to_do, done = self.lists
         # To do first: a finished job leaves it before it arrives under «done today».
-        parts = [to_do.plan(day.to_do, whole=whole), done.plan(day.done_today, whole=whole)]
-        message = "\n".join(part for part in parts if part)
-        if message:
-            await send(personalise(message, self.viewer.csrf_token))
+        to_do_message, to_do.state = to_do.planned(to_do_rows, to_do.state, whole=whole)
+        done_message, done.state = done.planned(done_rows, done.state, whole=whole)
+        return "\n".join(part for part in (to_do_message, done_message) if part)

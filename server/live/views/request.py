@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from server.i18n import gettext as _
+from server.live.audience import audience_of
 from server.live.hub import Hub
-from server.live.render import CSRF_INPUT, control, oob, personalise
-from server.live.views.base import CLOSE_GONE, Closed, Send, View, Viewer
+from server.live.render import CSRF_INPUT, control, oob
+from server.live.views.base import CLOSE_GONE, Closed, View, Viewer
 from server.requests import queries
 from server.requests.workflow import OPEN_WORK_STATES, State
 from server.shared.errors import NotFound
@@ -26,21 +28,31 @@ PIECES = (
 
 @dataclass
 class RequestSnapshot:
-    """One request as one viewer sees it, rendered; shared by that viewer's open pages."""
+    """One request as one audience sees it, rendered; shared by all its open pages."""
 
     entries: list[tuple[int, str]]
     pieces: dict[str, str]
     due_at: datetime | None  # when the request turns overdue, if it has not yet
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What a page shows: the entries it had or was sent, and the pieces it was sent."""
+
+    baseline: int = 0  # the last entry the page had when it said hello
+    seen: frozenset[int] = frozenset()  # entries after the baseline sent since
+    pieces: tuple[tuple[str, int], ...] = ()  # (element id, hash of what was sent)
+
+
 async def request_snapshot(
-    hub: Hub, viewer: Viewer, request_id: int, *, fresh: bool = False
+    hub: Hub, viewer: Viewer, request_id: int, *, opening: bool = False
 ) -> RequestSnapshot | None:
     """The request as the page shows it to `viewer`, or None if they may not see it."""
-    if fresh:
-        return await _render(hub, viewer, request_id)
+    audience = audience_of(viewer.actor)
     return await hub.shared(
-        ("request", request_id, viewer.user.id), lambda: _render(hub, viewer, request_id)
+        ("request", request_id, audience),
+        lambda: _render(hub, viewer, request_id),
+        opening=opening,
     )
 
 
@@ -79,59 +91,72 @@ async def _render(hub: Hub, viewer: Viewer, request_id: int) -> RequestSnapshot 
     )
 
 
+def catch_up(snapshot: RequestSnapshot, shown: Shown) -> tuple[str, Shown]:
+    """The message that brings a page showing `shown` to `snapshot`, and what it shows then."""
+    parts: list[str] = []
+    new = [
+        (entry_id, fragment)
+        for entry_id, fragment in snapshot.entries
+        if entry_id > shown.baseline and entry_id not in shown.seen
+    ]
+    if new:
+        parts.append(
+            '<ol id="timeline" hx-swap-oob="beforeend">'
+            + "".join(fragment for _, fragment in new)
+            + "</ol>"
+        )
+    sent = dict(shown.pieces)
+    for name, fragment in snapshot.pieces.items():
+        digest = hash(fragment)
+        if sent.get(name) != digest:
+            sent[name] = digest
+            if fragment:
+                parts.append(fragment)
+    after = Shown(
+        baseline=shown.baseline,
+        seen=shown.seen | {entry_id for entry_id, _ in new},
+        pieces=tuple(sorted(sent.items())),
+    )
+    return "\n".join(parts), after
+
+
 class RequestView(View):
     kind = "request"
 
     def __init__(self, hub: Hub, viewer: Viewer, request_id: int) -> None:
         super().__init__(hub, viewer)
         self.request_id = request_id
-        self.baseline = 0
-        self.seen: set[int] = set()
-        self.sent: dict[str, int] = {}
+        self.shown = Shown()
         self.due_at: datetime | None = None
 
     def concerns(self, event: RequestEvent) -> bool:
         return event.request_id == self.request_id
 
+    def group(self) -> Hashable:
+        return (self.kind, self.audience, self.request_id)
+
     def next_due(self) -> datetime | None:
         return self.due_at
 
-    async def start(self, send: Send, hello: dict[str, Any]) -> None:
+    async def start(self, hello: dict[str, Any]) -> str:
         try:
-            self.baseline = max(0, int(hello.get("last_entry") or 0))
+            baseline = max(0, int(hello.get("last_entry") or 0))
         except (TypeError, ValueError):
-            self.baseline = 0
-        self.seen = set()
-        self.sent = {}
-        await self.sync(send, fresh=False)
+            baseline = 0
+        self.shown = Shown(baseline=baseline)
+        return await self.sync(opening=True)
 
-    async def refresh(self, send: Send, pending: set[int], *, fresh: bool) -> None:
-        await self.sync(send, fresh=fresh)
+    async def update(self, pending: set[int], *, resync: bool, fresh: bool) -> str:
+        return await self.sync(opening=False)
 
-    async def sync(self, send: Send, *, fresh: bool) -> None:
-        snapshot = await request_snapshot(self.hub, self.viewer, self.request_id, fresh=fresh)
+    async def sync(self, *, opening: bool) -> str:
+        snapshot = await request_snapshot(self.hub, self.viewer, self.request_id, opening=opening)
         if snapshot is None:
-            await send(control("gone", message=_("Эта заявка вам больше не доступна.")))
-            raise Closed(CLOSE_GONE)
-        parts: list[str] = []
-        new = [
-            (entry_id, fragment)
-            for entry_id, fragment in snapshot.entries
-            if entry_id > self.baseline and entry_id not in self.seen
-        ]
-        if new:
-            parts.append(
-                '<ol id="timeline" hx-swap-oob="beforeend">'
-                + "".join(fragment for _, fragment in new)
-                + "</ol>"
+            raise Closed(
+                CLOSE_GONE, control("gone", message=_("Эта заявка вам больше не доступна."))
             )
-            self.seen.update(entry_id for entry_id, _ in new)
-        for name, fragment in snapshot.pieces.items():
-            digest = hash(fragment)
-            if self.sent.get(name) != digest:
-                self.sent[name] = digest
-                if fragment:
-                    parts.append(fragment)
+        message, self.shown = self.hub.memo(
+            ("request-message", id(snapshot), self.shown), lambda: catch_up(snapshot, self.shown)
+        )
         self.due_at = snapshot.due_at
-        if parts:
-            await send(personalise("\n".join(parts), self.viewer.csrf_token))
+        return message
