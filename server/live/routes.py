@@ -21,7 +21,7 @@ from litestar.handlers import WebsocketRouteHandler
 from server.accounts.people import actor_of
 from server.db.models import User
 from server.live.hub import Hub
-from server.live.views.base import Closed, View, Viewer
+from server.live.views.base import CLOSE_TRY_LATER, Closed, View, Viewer
 from server.live.views.board import BoardView
 from server.live.views.counts import CountsView
 from server.live.views.field import FieldView
@@ -29,6 +29,7 @@ from server.live.views.jobs import JobsView
 from server.live.views.my_requests import MyRequestsView
 from server.live.views.request import RequestView, request_snapshot
 from server.settings import Settings
+from server.shared.outage import is_outage
 from server.shared.roles import Role
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ CSRF_COOKIE = "zayavka_csrf"
 REFUSED = 4403  # before accept(): the server answers the handshake with HTTP 403
 SIGNED_OUT = 4401  # after accept(): nobody is signed in; the page stops and offers to sign in
 FAILED = 1011  # the view broke: the htmx ws extension reconnects after 1011
+
+
+class _PageGone(Exception):
+    """The socket itself failed: the page went away, there is nobody to tell anything."""
 
 
 def _origin_allowed(socket: WebSocket[Any, Any, Any], base_url: str) -> bool:
@@ -85,10 +90,22 @@ async def serve(socket: WebSocket[Any, Any, Any], view: View) -> None:
 
     async def read() -> None:
         while True:
-            view.on_client(await socket.receive_text())
+            try:
+                raw = await socket.receive_text()
+            except Exception as exc:
+                raise _PageGone from exc
+            view.on_client(raw)
+
+    async def send(text: str) -> None:
+        # Told apart from the view's own reads: a refused database connection is an OSError
+        # too, and that one the page must hear about.
+        try:
+            await socket.send_text(text)
+        except Exception as exc:
+            raise _PageGone from exc
 
     reader = asyncio.create_task(read())
-    writer = asyncio.create_task(view.run(socket.send_text))
+    writer = asyncio.create_task(view.run(send))
     try:
         done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
@@ -98,9 +115,15 @@ async def serve(socket: WebSocket[Any, Any, Any], view: View) -> None:
         code: int | None = None
         for task in done:
             exc = task.exception()
+            if exc is None or isinstance(exc, _PageGone | WebSocketDisconnect):
+                continue
             if isinstance(exc, Closed):
                 code = exc.code
-            elif exc is not None and not isinstance(exc, WebSocketDisconnect | OSError):
+            elif is_outage(exc):
+                # Not 1011: the page comes back with back-off and catches up from its last entry.
+                log.info("live %s view closed: database unavailable (%s)", view.kind, exc)
+                code = CLOSE_TRY_LATER
+            else:
                 log.exception("live %s view failed", view.kind, exc_info=exc)
                 code = FAILED
         if code is not None:

@@ -24,6 +24,7 @@ HELLO_TIMEOUT = 5.0  # a page that never says what it has gets everything
 MAX_CLIENT_MESSAGE = 64 * 1024
 CLOSE_GONE = 4403  # the viewer may no longer see this: the page must not reconnect
 CLOSE_RESTART = 1012  # server going away: the htmx ws extension reconnects (elsewhere)
+CLOSE_TRY_LATER = 1013  # the database does not answer: the extension reconnects with back-off
 
 
 class Closed(Exception):
