@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from broadcaster import Broadcast
 
 from server.live.backends import SupervisedBackend, backend_for, split_url
-from server.live.backends.supervised import Backoff
 from server.shared.events import RequestEvent
+from server.shared.outage import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,8 @@ channel's `Deliverer` and records the outcome:
   `failed` with its last error. GONE and FAILED are final at once.
 - **Order.** Messages for the same target go out one after another, oldest first (and once
   the target is gone, the rest are not sent); different targets are served concurrently.
+- **Outages.** While the database does not answer the worker pauses, with growing waits and
+  one warning, and picks up where it stopped once it answers again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sqlalchemy.orm import Session
 from server.db.models import OutboxMessage, utcnow
 from server.db.session import Database
 from server.notify.delivery import Deliverer, Message, Outcome, Result
+from server.shared.outage import OutagePause
 from server.shared.services import OUTBOX_WRITTEN
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_prune: datetime | None = None
+        self._pause = OutagePause("outbox worker", log)
 
     # ---------------------------------------------------------------------------------------
     # Waking up and running
@@ -144,16 +148,23 @@ class OutboxWorker:
             while not stop.is_set():
                 self._wake.clear()
                 handled = 0
+                wait = self.poll_interval
                 try:
                     handled = await self.run_once()
                     await self._prune()
+                    self._pause.succeeded()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("outbox delivery round failed")
+                except Exception as exc:
+                    paused_for = self._pause.failed(exc, self.poll_interval)
+                    if paused_for is None:
+                        log.exception("outbox delivery round failed")
+                    else:
+                        # Messages keep in the outbox; a commit once it is back wakes us early.
+                        wait = paused_for
                 if handled >= self.batch_size:
                     continue  # there is more waiting
-                await _first_of(stop, self._wake, seconds=self.poll_interval)
+                await _first_of(stop, self._wake, seconds=wait)
 
     # ---------------------------------------------------------------------------------------
     # One round

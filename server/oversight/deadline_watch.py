@@ -25,6 +25,7 @@ from server.requests.deadlines import warn_at
 from server.requests.timeline import event_of, timeline_entry
 from server.requests.workflow import OPEN_WORK_STATES
 from server.shared.events import RequestEvent
+from server.shared.outage import OutagePause, is_outage
 from server.shared.roles import SYSTEM_ACTOR
 from server.shared.services import Services
 
@@ -106,7 +107,9 @@ async def run_once(svc: Services, *, now: datetime | None = None) -> list[Reques
     for request_id in await due_for_warning(svc, now):
         try:
             event = await warn(svc, request_id, now)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # the rest would fail too: the round ends and the watch pauses
             log.exception("deadline warning for request %s failed", request_id)
             continue
         if event is not None:
@@ -116,16 +119,26 @@ async def run_once(svc: Services, *, now: datetime | None = None) -> list[Reques
 
 
 async def watch(svc: Services, interval: float, stop: asyncio.Event) -> None:
-    """Rounds every `interval` seconds until `stop` is set; a failed round is logged only."""
+    """Rounds every `interval` seconds until `stop` is set; a failed round is logged only.
+    While the database does not answer, rounds pause with growing waits: a warning is late by
+    at most that wait, never lost, because the next round finds it still due."""
+    pause = OutagePause("deadline watch", log)
+    wait = interval
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+            await asyncio.wait_for(stop.wait(), timeout=wait)
         if stop.is_set():
             break
+        wait = interval
         try:
             await run_once(svc)
-        except Exception:
-            log.exception("deadline watch round failed")
+            pause.succeeded()
+        except Exception as exc:
+            paused_for = pause.failed(exc, interval)
+            if paused_for is None:
+                log.exception("deadline watch round failed")
+            else:
+                wait = paused_for
 
 
 class Watcher:

@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from server.i18n import gettext as _
 from server.shared.errors import DomainError
+from server.shared.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -189,19 +190,6 @@ def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 RETRY_AFTER = 5
 
 
-def _is_outage(exc: Exception) -> bool:
-    """Is this the database (or its pool) not answering, rather than a fault in our code?"""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
-        return True
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, ConnectionError | TimeoutError):
-        return True
-    orig = getattr(exc, "orig", None) or exc.__cause__
-    name = type(orig).__name__ if orig is not None else ""
-    return name in {"CannotConnectNowError", "AdminShutdownError", "ConnectionDoesNotExistError"}
-
-
 def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, sa_exc.DataError):
         # A value the database cannot store (a number out of range, a NUL byte) that no form
@@ -210,7 +198,7 @@ def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
         if _is_api(request):
             return api_error(400, "invalid", _("Неверные данные запроса."))
         return _page(request, 400, _("Ошибка"), _("Неверные данные запроса."))
-    if not _is_outage(exc):
+    if not is_outage(exc):
         return server_error(request, exc)
     log.warning("database unavailable on %s: %s", request.url.path, exc)
     message = _("Сервис временно недоступен. Попробуйте через минуту — ваши данные сохранены.")

@@ -8,7 +8,8 @@ from typing import Any
 
 from broadcaster import Event
 
-from server.live.backends.supervised import LISTEN_NAME, PUBLISH_NAME, Backoff, SupervisedBackend
+from server.live.backends.supervised import LISTEN_NAME, PUBLISH_NAME, SupervisedBackend
+from server.shared.outage import Backoff
 
 
 class PostgresBackend(SupervisedBackend):

@@ -1,14 +1,16 @@
 """What our networked backends share: one supervised listening loop that reconnects with
-capped, jittered exponential backoff, and hands every subscriber a resync when it comes back."""
+capped, jittered exponential backoff, and hands every subscriber a resync when it is lost and
+again when it comes back."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import random
 
 from broadcaster import BroadcastBackend, Event
+
+from server.shared.outage import Backoff
 
 log = logging.getLogger("server.live.bus")
 
@@ -18,23 +20,6 @@ RESYNC_PAYLOAD = '{"resync":true,"reason":"reconnect"}'
 # cut them on purpose) can tell them apart.
 LISTEN_NAME = "zayavka-bus-listen"
 PUBLISH_NAME = "zayavka-bus-publish"
-
-
-class Backoff:
-    """Capped exponential backoff with jitter, so that many processes don't reconnect in step."""
-
-    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
-        self.first = first
-        self.cap = cap
-        self.attempt = 0
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * 2**self.attempt)
-        self.attempt = min(self.attempt + 1, 16)
-        return delay * random.uniform(0.5, 1.0)
 
 
 class SupervisedBackend(BroadcastBackend):
@@ -69,9 +54,17 @@ class SupervisedBackend(BroadcastBackend):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("bus: listening connection lost (%s: %s)", type(exc).__name__, exc)
+                if self.connected.is_set():
+                    log.warning("bus: listening connection lost (%s: %s)", type(exc).__name__, exc)
+                else:
+                    log.info("bus: cannot listen yet (%s: %s)", type(exc).__name__, exc)
             finally:
-                self.connected.clear()
+                if self.connected.is_set():
+                    self.connected.clear()
+                    # Messages may have gone with the connection, and the database may have
+                    # gone with the bus: views re-read now (and find out), and again once the
+                    # bus is back.
+                    self._resync_all()
             delay = backoff.next()
             log.info("bus: reconnecting in %.1f s", delay)
             await asyncio.sleep(delay)

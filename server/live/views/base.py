@@ -18,6 +18,7 @@ from server.db.models import User
 from server.live.audience import Audience, audience_of
 from server.live.connection import Outbox
 from server.shared.events import RequestEvent
+from server.shared.outage import is_outage
 from server.shared.roles import Actor, Role
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ MAX_CLIENT_MESSAGE = 64 * 1024
 CLOSE_GONE = 4403  # the viewer may no longer see this: the page must not reconnect
 CLOSE_RESTART = 1012  # server going away: the htmx ws extension reconnects (elsewhere)
 CLOSE_FAILED = 1011  # the view broke: the htmx ws extension reconnects after 1011
+CLOSE_TRY_LATER = 1013  # the database does not answer: the extension reconnects with back-off
 
 
 class Closed(Exception):
@@ -116,10 +118,16 @@ class View:
                 outbox.offer(closed.last_word)
                 outbox.close(closed.code)
             return
-        except Exception:
-            log.exception("live %s view failed", self.kind)
+        except Exception as exc:
+            if is_outage(exc):
+                # Not 1011: the page comes back with back-off and catches up from its last entry.
+                log.info("live %s view closed: database unavailable (%s)", self.kind, exc)
+                code = CLOSE_TRY_LATER
+            else:
+                log.exception("live %s view failed", self.kind)
+                code = CLOSE_FAILED
             if outbox is not None:
-                outbox.close(CLOSE_FAILED)
+                outbox.close(code)
             return
         if outbox is not None:
             outbox.offer(text)
