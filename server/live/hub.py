@@ -161,7 +161,7 @@ class Hub:
         now = asyncio.get_running_loop().time()
         cached = self._memo.get(key)
         if cached is None or (opening and now - cached[0] > OPEN_SHARE_FOR):
-            task = asyncio.ensure_future(factory())
+            task = asyncio.get_running_loop().create_task(_awaited(factory), name="live-read")
             task.add_done_callback(_retrieve)
             cached = self._memo[key] = (now, task)
         result: T = await asyncio.shield(cached[1])
@@ -181,6 +181,10 @@ class Hub:
             return None
         delay = max(0.0, (due - utcnow()).total_seconds()) + LATE
         return asyncio.get_running_loop().call_later(delay, self.deadline_passed, view)
+
+
+async def _awaited(factory: Callable[[], Awaitable[T]]) -> T:
+    return await factory()
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:
