@@ -106,7 +106,7 @@ async def _take(
     contractor = (
         _actor(town.contractor_staff[request.contractor_id]) if request.contractor_id else None
     )
-    data = ActionInput()
+    data = ActionInput(expected_version=request.version)
     action = Action.COMPLETE if step.action == "complete_noqr" else Action(step.action)
     actor = dispatcher
     if action is Action.ASSIGN:

@@ -39,7 +39,9 @@ MAX_REASON = 2000
 
 @dataclass
 class ActionInput:
-    expected_version: int | None = None
+    # The request's version as the person (or the program acting) last read it: always checked,
+    # so nobody changes a request on the strength of a state it has left meanwhile.
+    expected_version: int
     reason: str = ""
     contractor_id: int | None = None
     organisation_id: int | None = None
@@ -160,11 +162,11 @@ def _authorise(
     spec: ActionSpec,
     request: Request,
     facts: RequestFacts,
-    expected_version: int | None,
+    expected_version: int,
 ) -> None:
     if not workflow.may_view(actor, facts):
         raise NotFound(_("Заявка не найдена."))
-    if expected_version is not None and expected_version != request.version:
+    if expected_version != request.version:
         raise StaleChange()
     if not workflow.is_possible(facts.state, spec.action):
         raise TransitionRefused()

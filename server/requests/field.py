@@ -106,11 +106,19 @@ async def worker_day(svc: Services, actor: Actor) -> FieldDay:
 
 
 async def complete(
-    svc: Services, actor: Actor, request_id: int, photo: bytes | None, key: str | None
+    svc: Services,
+    actor: Actor,
+    request_id: int,
+    photo: bytes | None,
+    key: str | None,
+    version: int,
 ) -> Completion:
-    """Mark the job done with the photo of the signed sheet; a repeated key changes nothing."""
+    """Mark the job done with the photo of the signed sheet; a repeated key changes nothing.
+
+    `version` is the request's as the phone showed the job, however long the send waited: a
+    request changed since is StaleChange, and the phone keeps the photo to send again."""
     key = (key or "").strip()[:MAX_KEY] or None
-    data = ActionInput(photo=photo, completion_key=key)
+    data = ActionInput(expected_version=version, photo=photo, completion_key=key)
     try:
         outcome = await perform(svc, actor, request_id, Action.COMPLETE, data)
     except (StaleChange, TransitionRefused):

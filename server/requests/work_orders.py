@@ -80,9 +80,8 @@ async def print_sheet(svc: Services, actor: Actor, order_id: int) -> PrintSheet:
         and actor.role is Role.CONTRACTOR
         and workflow.may(actor, Action.START, facts_of(request, order))
     ):
-        await perform(
-            svc, actor, request.id, Action.START, ActionInput(reason=_("Заказ-наряд распечатан"))
-        )
+        printed = ActionInput(expected_version=request.version, reason=_("Заказ-наряд распечатан"))
+        await perform(svc, actor, request.id, Action.START, printed)
         async with svc.db.begin() as session:
             stored = await session.get(WorkOrder, order.id)
             if stored is not None:

@@ -18,6 +18,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 
 from server.i18n import gettext as _
+from server.i18n import gettext_lazy
 from server.shared.errors import InvalidInput
 
 # The database's integer columns are 32-bit on PostgreSQL.
@@ -29,6 +30,12 @@ REQUEST_BODY_LIMIT_BYTES = (MAX_UPLOADS + 1) * UPLOAD_LIMIT_BYTES
 
 Id = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=DB_INT_MAX)]
+
+# The version of the request as the page that sent the form showed it. Every change of a request
+# made by a person carries it, so that a change made meanwhile by someone else is shown to them
+# (409) instead of being overwritten; a form without it comes from a page that is not ours.
+NO_VERSION = gettext_lazy("В форме нет версии заявки. Обновите страницу и повторите действие.")
+SeenVersion = Annotated[Count, msgspec.Meta(extra={"error": NO_VERSION, "missing": NO_VERSION})]
 
 # Control characters other than tab and line breaks: never part of what a person types.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -79,10 +86,21 @@ def _optional_base(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _message(base: Any, metas: list[msgspec.Meta]) -> str:
+def _extra(metas: list[msgspec.Meta], name: str) -> str | None:
     for meta in metas:
-        if meta.extra and "error" in meta.extra:
-            return str(meta.extra["error"])
+        if meta.extra and name in meta.extra:
+            return str(meta.extra[name])
+    return None
+
+
+def _missing(tp: Any) -> str:
+    """The message for a required field left out: its own (`extra={"missing": …}`) or the usual."""
+    return _extra(_meta_of(tp)[1], "missing") or _("Заполните это поле.")
+
+
+def _message(base: Any, metas: list[msgspec.Meta]) -> str:
+    if (own := _extra(metas, "error")) is not None:
+        return own
     limits = {k: getattr(m, k) for m in metas for k in ("ge", "le", "max_length") if getattr(m, k)}
     if base is int:
         if "ge" in limits and "le" in limits and limits["le"] < DB_INT_MAX:
@@ -135,8 +153,12 @@ class Form(msgspec.Struct, kw_only=True):
         try:
             return cls(**values)
         except TypeError as exc:  # a required field is missing
-            missing = [f.encode_name for f in msgspec.structs.fields(cls) if f.name not in values]
-            raise InvalidInput(**dict.fromkeys(missing, _("Заполните это поле."))) from exc
+            missing = {
+                f.encode_name: _missing(f.type)
+                for f in msgspec.structs.fields(cls)
+                if f.name not in values and f.required
+            }
+            raise InvalidInput(**missing) from exc
 
 
 async def read_upload(value: object, field: str, limit: int = UPLOAD_LIMIT_BYTES) -> bytes | None:

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from server.settings import Settings
 from tests.browser.conftest import sign_in
+from tests.browser.test_live_lists import act
 from tests.conftest import run_async
 from tests.fixtures.field import Job, Stored, open_job, stored
 from tests.images.work_order import camera_frames, mjpeg, photograph, sign
@@ -120,13 +121,14 @@ def test_photo_of_the_signed_print_is_shrunk_on_the_phone_and_its_qr_confirmed(
     assert max(result.photo_sizes[0]) <= 2000
 
 
-def test_offline_completion_waits_on_the_phone_and_is_sent_once_when_back_online(
-    browser: Any, server: str, world: World, tmp_path: Path
-) -> None:
-    job = new_job(world)
+def complete_offline(
+    browser: Any, server: str, job: Job, tmp_path: Path, **photo: Any
+) -> tuple[Any, Any]:
+    """The worker on the job page, the signal gone, photographs the signed sheet and presses
+    «Работа выполнена»; returns the phone's browser context and its page."""
     sheet, _ = printed_sheet(browser, server, job)
-    photo = tmp_path / "signed.jpg"
-    photo.write_bytes(photograph(sign(sheet), angle=-4, seed=5))
+    signed = tmp_path / "signed.jpg"
+    signed.write_bytes(photograph(sign(sheet), **photo))
     context = browser.new_context(**PHONE)
     page = context.new_page()
     sign_in(page, server, "worker")
@@ -135,9 +137,17 @@ def test_offline_completion_waits_on_the_phone_and_is_sent_once_when_back_online
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
     context.set_offline(True)
-    page.set_input_files("#field-photo", str(photo))
+    page.set_input_files("#field-photo", str(signed))
     expect(page.locator("#field-preview")).to_be_visible()
     page.get_by_role("button", name="Работа выполнена").click()
+    return context, page
+
+
+def test_offline_completion_waits_on_the_phone_and_is_sent_once_when_back_online(
+    browser: Any, server: str, world: World, tmp_path: Path
+) -> None:
+    job = new_job(world)
+    context, page = complete_offline(browser, server, job, tmp_path, angle=-4, seed=5)
 
     pending = page.locator("#field-pending")
     expect(pending).to_be_visible()
@@ -157,6 +167,29 @@ def test_offline_completion_waits_on_the_phone_and_is_sent_once_when_back_online
     assert result.completions == 1
     assert result.signed_photos == ["confirmed"]
     assert result.state == "done"
+    assert page.evaluate("FieldQueue.all().then(items => items.length)") == 0
+
+
+def test_offline_completion_of_a_request_changed_meanwhile_keeps_the_photo_to_send_again(
+    browser: Any, server: str, world: World, tmp_path: Path
+) -> None:
+    job = new_job(world)
+    context, page = complete_offline(browser, server, job, tmp_path, angle=2, seed=7)
+    expect(page.locator("#field-pending")).to_contain_text("Ожидает отправки")
+    # While the phone has no signal, the resident writes to the request.
+    act(server, "resident", job.request_id, "comment", reason="Дома буду после шести")
+    context.set_offline(False)
+
+    pending = page.locator("#field-pending")
+    expect(pending).to_contain_text("Заявку изменили, пока отметка ждала отправки", timeout=30_000)
+    assert facts(world.settings, job).completions == 0
+    assert page.evaluate("FieldQueue.all().then(items => items.length)") == 1, "photo kept"
+
+    page.get_by_role("button", name="Отправить ещё раз").click()
+
+    expect(page.locator("#field-result")).to_contain_text("QR-код заказ-наряда подтверждён")
+    result = facts(world.settings, job)
+    assert (result.state, result.completions, result.signed_photos) == ("done", 1, ["confirmed"])
     assert page.evaluate("FieldQueue.all().then(items => items.length)") == 0
 
 

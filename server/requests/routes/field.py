@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
@@ -15,8 +16,8 @@ from server.i18n import gettext as _
 from server.requests import field, queries
 from server.requests.labels import state_label
 from server.requests.workflow import FIXED_STATES, Action, State
-from server.shared.errors import DomainError, InvalidInput
-from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, Form, read_upload
+from server.shared.errors import DomainError, InvalidInput, StaleChange
+from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, Form, SeenVersion, read_upload
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import flash, redirect, render, wants_json
 from server.shared.roles import Role
@@ -26,6 +27,7 @@ field_staff = [roles(Role.CONTRACTOR, Role.WORKER)]
 
 
 class CompletionForm(Form):
+    expected_version: SeenVersion = msgspec.field(name="version")
     # Made on the phone for one send, so a retry of it is told from a new completion.
     completion_key: str | None = None
 
@@ -73,17 +75,28 @@ async def field_complete(
     form = await request.form()
     try:
         photo = await read_upload(form.get("photo"), "photo")
-        key = CompletionForm.parse(form).completion_key
-        done = await field.complete(services, current_actor(request), request_id, photo, key)
+        sent = CompletionForm.parse(form)
+        done = await field.complete(
+            services,
+            current_actor(request),
+            request_id,
+            photo,
+            sent.completion_key,
+            sent.expected_version,
+        )
     except DomainError as exc:
         if as_json:
             return Response(
                 {"ok": False, "error": exc.code, "message": _message(exc)},
                 status_code=exc.status_code,
             )
-        if isinstance(exc, InvalidInput):
-            context = await _job_context(request, services, request_id, errors=exc.fields)
-            return render(request, "field/job.html", context, status_code=422)
+        if isinstance(exc, InvalidInput | StaleChange):
+            # The job as it is now, with the message; the worker chooses the photo again.
+            notice = exc.message if isinstance(exc, StaleChange) else exc.fields.get("version")
+            context = await _job_context(
+                request, services, request_id, errors=exc.fields, notice=notice
+            )
+            return render(request, "field/job.html", context, status_code=exc.status_code)
         raise
     if as_json:
         return Response(

@@ -15,7 +15,7 @@ from server.requests.actions import ActionInput, perform
 from server.requests.labels import done_label
 from server.requests.workflow import Action
 from server.shared.errors import InvalidInput, StaleChange
-from server.shared.forms import Count, Form, Id, read_upload
+from server.shared.forms import Form, Id, SeenVersion, read_upload
 from server.shared.guards import current_actor, signed_in
 from server.shared.rendering import flash, redirect, render
 from server.shared.roles import Role
@@ -25,7 +25,7 @@ from server.shared.services import Services
 class ActionForm(Form):
     """What any action's form may send; each action reads the fields it needs."""
 
-    expected_version: Count | None = msgspec.field(default=None, name="version")
+    expected_version: SeenVersion = msgspec.field(name="version")
     reason: str = ""
     contractor_id: Id | None = None
     organisation_id: Id | None = None
@@ -86,6 +86,8 @@ async def take_action(
             request_id,
             errors={chosen.value: exc.fields},
             open_action=chosen.value,
+            # No field on the page shows the version: its message stands above the request.
+            notice=exc.fields.get("version"),
         )
         return render(request, "requests/detail.html", context, block="request", status_code=422)
     if outcome.created:

@@ -25,7 +25,7 @@ from server.catalog.buildings import BuildingForm
 from server.catalog.categories import CategoryForm
 from server.catalog.organisations import OrganisationForm
 from server.catalog.users import UserForm
-from server.db.models import Building, Category, Organisation, User
+from server.db.models import Building, Category, Organisation, Request, User
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.requests import queries
@@ -227,19 +227,19 @@ def test_a_linked_contractor_can_be_assigned_and_an_unlinked_one_cannot(world: W
     dispatcher = actor(world, "dispatcher2", Role.DISPATCHER, "uk2")
     resident = actor(world, "resident", Role.RESIDENT)
 
-    async def file(svc: Services) -> int:
+    async def file(svc: Services) -> Request:
         form = NewRequest(world.buildings["sovet7"], world.categories["other"], "Дверь не закрыта")
-        return (await file_request(svc, resident, form)).request.id
+        return (await file_request(svc, resident, form)).request
 
-    def assign(request_id: int, contractor: str) -> Any:
+    def assign(request: Request, contractor: str) -> Any:
         return with_services(
             world,
             lambda svc: perform(
                 svc,
                 dispatcher,
-                request_id,
+                request.id,
                 Action.ASSIGN,
-                ActionInput(contractor_id=world.orgs[contractor]),
+                ActionInput(expected_version=request.version, contractor_id=world.orgs[contractor]),
             ),
         )
 

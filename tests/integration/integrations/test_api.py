@@ -104,13 +104,15 @@ async def _with_services(world: World, fn: Any) -> Any:
 
 
 def assign(world: World, request_id: int) -> None:
-    """The uk1 dispatcher assigns contractor c1, as on the board."""
+    """The uk1 dispatcher assigns contractor c1, as on the board, to the request as it is."""
     dispatcher = Actor(world.users["dispatcher"], Role.DISPATCHER, world.orgs["uk1"])
 
     async def go(svc: Services) -> None:
-        await perform(
-            svc, dispatcher, request_id, Action.ASSIGN, ActionInput(contractor_id=world.orgs["c1"])
-        )
+        async with svc.db.read() as session:
+            request = await session.get(Request, request_id)
+        assert request is not None
+        data = ActionInput(expected_version=request.version, contractor_id=world.orgs["c1"])
+        await perform(svc, dispatcher, request_id, Action.ASSIGN, data)
 
     run_async(_with_services, world, go)
 

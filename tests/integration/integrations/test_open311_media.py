@@ -171,8 +171,19 @@ def test_a_request_in_the_triage_queue_names_the_administration(
     request_id = response.json()[0]["service_request_id"]
     [found] = parse(client.get(f"/open311/v2/requests/{request_id}.{fmt}"), fmt)
     assert text(found["agency_responsible"]) == "Исполнительный комитет Заинского района"
-    served = submit(client, "json")
-    [other] = parse(
-        client.get(f"/open311/v2/requests/{served.json()[0]['service_request_id']}.{fmt}"), fmt
-    )
+    served = submit(client, "json").json()[0]["service_request_id"]
+    [other] = parse(client.get(f"/open311/v2/requests/{served}.{fmt}"), fmt)
     assert text(other["agency_responsible"]) == "ООО «УК Заинск-Сервис»"
+    # The list says the same, alone and beside a request an organisation serves.
+    for ids in (f"{request_id}", f"{request_id},{served}"):
+        listed = parse(
+            client.get(f"/open311/v2/requests.{fmt}", params={"service_request_id": ids}), fmt
+        )
+        agencies = {
+            int(text(r["service_request_id"])): text(r["agency_responsible"]) for r in listed
+        }
+        assert agencies[request_id] == "Исполнительный комитет Заинского района"
+        assert agencies.get(served, "ООО «УК Заинск-Сервис»") == "ООО «УК Заинск-Сервис»"
+    listed = parse(client.get(f"/open311/v2/requests.{fmt}"), fmt)
+    [waiting] = [r for r in listed if int(text(r["service_request_id"])) == request_id]
+    assert text(waiting["agency_responsible"]) == "Исполнительный комитет Заинского района"

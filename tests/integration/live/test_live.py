@@ -342,9 +342,12 @@ def test_changes_neither_fail_nor_wait_when_the_bus_hangs(
                 ws.send_text(hello(last_entry=last_entry(page(users, "resident", request_id))))
                 client = users.use("dispatcher")
                 for text in ("Раз", "Два"):
+                    version = version_of(client.get(f"/requests/{request_id}").text)
                     started = time.monotonic()
                     response = post(
-                        client, f"/requests/{request_id}/actions/comment", {"reason": text}
+                        client,
+                        f"/requests/{request_id}/actions/comment",
+                        {"reason": text, "version": version},
                     )
                     timings.append(time.monotonic() - started)
                     assert response.status_code == 303, response.text

@@ -90,10 +90,12 @@ def assigned(users: Users, world: World, worker: str | None = "worker") -> int:
 
 def complete(users: Users, request_id: int) -> None:
     photo = photograph(sign(draw_sheet(None)))  # no QR code: done, flagged for a check
+    worker = users.use("worker")
+    version = version_of(worker.get(f"/requests/{request_id}").text)
     response = post(
-        users.use("worker"),
+        worker,
         f"/field/jobs/{request_id}/complete",
-        {"completion_key": f"key-{request_id}"},
+        {"completion_key": f"key-{request_id}", "version": version},
         files={"photo": ("photo.jpg", photo, "image/jpeg")},
         headers={"accept": "application/json"},
     )

@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from server.app import create_app
-from server.db.models import Request
+from server.db.models import Request, TimelineEntry, WorkOrder
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.requests.actions import ActionInput, perform
@@ -68,26 +68,29 @@ def test_second_dispatcher_sees_the_request_was_changed(world: World) -> None:
         assert page.count("Назначен подрядчик") == 1
 
 
-def test_simultaneous_assignments_one_wins(world: World) -> None:
+def test_ten_simultaneous_assignments_of_one_version_one_wins(world: World) -> None:
     request_id, version = _file(world)
+    dispatchers = [
+        Actor(world.users[n], Role.DISPATCHER, world.orgs["uk1"])
+        for n in ("dispatcher", "dispatcher_b")
+    ]
 
     async def race() -> list[object]:
         svc = _services(world)
         try:
-            actors = [
-                Actor(world.users[n], Role.DISPATCHER, world.orgs["uk1"])
-                for n in ("dispatcher", "dispatcher_b")
-            ]
             return await asyncio.gather(
                 *(
                     perform(
                         svc,
-                        actor,
+                        dispatchers[i % 2],
                         request_id,
                         Action.ASSIGN,
-                        ActionInput(expected_version=version, contractor_id=world.orgs[c]),
+                        ActionInput(
+                            expected_version=version,
+                            contractor_id=world.orgs["c1" if i % 2 else "c2"],
+                        ),
                     )
-                    for actor, c in zip(actors, ("c1", "c2"), strict=True)
+                    for i in range(10)
                 ),
                 return_exceptions=True,
             )
@@ -95,8 +98,28 @@ def test_simultaneous_assignments_one_wins(world: World) -> None:
             await svc.db.dispose()
 
     results = run_async(race)
-    assert sum(isinstance(r, StaleChange) for r in results) == 1, results
-    assert sum(not isinstance(r, Exception) for r in results) == 1, results
+    assert sum(not isinstance(r, BaseException) for r in results) == 1, results
+    assert sum(isinstance(r, StaleChange) for r in results) == 9, results
+
+    async def recorded() -> tuple[int, int]:
+        db = Database(world.settings.database_url)
+        try:
+            async with db.read() as session:
+                entries = await session.scalar(
+                    select(func.count())
+                    .select_from(TimelineEntry)
+                    .where(TimelineEntry.request_id == request_id, TimelineEntry.kind == "assign")
+                )
+                orders = await session.scalar(
+                    select(func.count())
+                    .select_from(WorkOrder)
+                    .where(WorkOrder.request_id == request_id)
+                )
+                return int(entries or 0), int(orders or 0)
+        finally:
+            await db.dispose()
+
+    assert run_async(recorded) == (1, 1), "one assignment on the timeline, one work order"
 
 
 def test_double_submit_files_one_request(world: World) -> None:

@@ -123,7 +123,7 @@ def test_completing_with_a_12_megapixel_photo_keeps_the_event_loop_free(
             for _attempt in range(ATTEMPTS):
                 job = await open_job(world.settings, world)
                 jobs.append(job.request_id)
-                data = ActionInput(photo=photo)
+                data = ActionInput(expected_version=job.version, photo=photo)
                 worst.append(
                     await worst_gap_while(
                         lambda job_id=job.request_id, data=data: perform(

@@ -36,11 +36,18 @@ def signed_photo(world: World, of: Job | None, **kwargs: Any) -> bytes:
 
 
 def complete(
-    client: TestClient[Any], request_id: int, photo: bytes | None, key: str | None = "k-1"
+    client: TestClient[Any],
+    of: Job,
+    photo: bytes | None,
+    key: str | None = "k-1",
+    version: int | None = None,
 ) -> Any:
+    """The phone's send of a completion, with the version its job page showed."""
     files = {"photo": ("photo.jpg", photo, "image/jpeg")} if photo is not None else None
-    data = {"completion_key": key} if key else {}
-    return post(client, f"/field/jobs/{request_id}/complete", data, files=files, headers=JSON)
+    data = {"version": str(of.version if version is None else version)}
+    if key:
+        data["completion_key"] = key
+    return post(client, f"/field/jobs/{of.request_id}/complete", data, files=files, headers=JSON)
 
 
 def test_worker_list_shows_overdue_first_then_by_deadline_with_call_links(
@@ -126,7 +133,7 @@ def test_worker_of_another_contractor_or_crew_gets_404_and_cannot_complete(
 
     assert client.get(f"/field/jobs/{the_job.request_id}").status_code == 404
     assert client.get(f"/jobs/{the_job.token}", follow_redirects=False).status_code == 404
-    response = complete(client, the_job.request_id, signed_photo(world, the_job))
+    response = complete(client, the_job, signed_photo(world, the_job))
     assert response.status_code == 404
     assert response.json()["ok"] is False
     assert the_job.request_id not in [
@@ -143,7 +150,7 @@ def test_field_pages_are_for_contractors_and_workers_only(
     login(client, outsider)
     assert client.get("/field").status_code == 403
     assert client.get(f"/field/jobs/{the_job.request_id}").status_code == 403
-    assert complete(client, the_job.request_id, signed_photo(world, the_job)).status_code == 403
+    assert complete(client, the_job, signed_photo(world, the_job)).status_code == 403
     assert run_async(stored, world.settings, the_job.request_id).completions == 0
 
 
@@ -153,7 +160,7 @@ def test_photo_of_this_work_order_confirms_the_qr_code(
     the_job = job(world)
     login(client, "worker")
 
-    response = complete(client, the_job.request_id, signed_photo(world, the_job, angle=4))
+    response = complete(client, the_job, signed_photo(world, the_job, angle=4))
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -177,7 +184,7 @@ def test_photo_of_another_jobs_work_order_is_kept_and_flagged_for_the_dispatcher
     other = job(world, flat="8")
     login(client, "worker")
 
-    response = complete(client, the_job.request_id, signed_photo(world, other, angle=-3))
+    response = complete(client, the_job, signed_photo(world, other, angle=-3))
 
     assert response.status_code == 200, response.text
     assert response.json()["qr"] == "mismatch"
@@ -208,7 +215,7 @@ def test_photo_without_a_qr_code_is_kept_and_flagged_with_the_reason(
     the_job = job(world)
     login(client, "worker")
 
-    response = complete(client, the_job.request_id, signed_photo(world, None))
+    response = complete(client, the_job, signed_photo(world, None))
 
     assert response.status_code == 200, response.text
     assert response.json()["qr"] == "missing"
@@ -227,8 +234,8 @@ def test_the_same_completion_sent_twice_is_recorded_once(
     login(client, "worker")
     photo = signed_photo(world, the_job)
 
-    first = complete(client, the_job.request_id, photo, key="phone-key-1")
-    again = complete(client, the_job.request_id, photo, key="phone-key-1")
+    first = complete(client, the_job, photo, key="phone-key-1")
+    again = complete(client, the_job, photo, key="phone-key-1")
 
     assert first.json()["created"] is True
     assert again.status_code == 200
@@ -237,7 +244,7 @@ def test_the_same_completion_sent_twice_is_recorded_once(
     assert facts.completions == 1
     assert len(facts.signed_photos) == 1
     # A different completion of a finished job is refused, and changes nothing either.
-    other = complete(client, the_job.request_id, photo, key="phone-key-2")
+    other = complete(client, the_job, photo, key="phone-key-2")
     assert other.status_code == 409
     assert run_async(stored, world.settings, the_job.request_id).completions == 1
 
@@ -247,10 +254,8 @@ def test_completion_key_of_one_job_cannot_complete_another(
 ) -> None:
     first, second = job(world, flat="1"), job(world, flat="2")
     login(client, "worker")
-    assert (
-        complete(client, first.request_id, signed_photo(world, first), key="k").status_code == 200
-    )
-    response = complete(client, second.request_id, signed_photo(world, second), key="k")
+    assert complete(client, first, signed_photo(world, first), key="k").status_code == 200
+    response = complete(client, second, signed_photo(world, second), key="k")
     assert response.status_code == 422
     assert run_async(stored, world.settings, second.request_id).state == "assigned"
 
@@ -261,12 +266,16 @@ def test_completion_without_a_photo_is_refused_and_the_job_stays_open(
     the_job = job(world)
     login(client, "worker")
 
-    response = complete(client, the_job.request_id, None)
+    response = complete(client, the_job, None)
     assert response.status_code == 422
     assert "Приложите фото подписанного заказ-наряда" in response.json()["message"]
 
     # Without JavaScript the form posts as a page and comes back with the message.
-    page = post(client, f"/field/jobs/{the_job.request_id}/complete", {"completion_key": ""})
+    page = post(
+        client,
+        f"/field/jobs/{the_job.request_id}/complete",
+        {"completion_key": "", "version": the_job.version},
+    )
     assert page.status_code == 422
     assert "Приложите фото подписанного заказ-наряда" in page.text
     assert run_async(stored, world.settings, the_job.request_id).state == "assigned"
@@ -294,7 +303,7 @@ def test_plain_form_post_without_javascript_completes_and_shows_the_result(
     response = post(
         client,
         f"/field/jobs/{the_job.request_id}/complete",
-        {},
+        {"version": the_job.version},
         files={"photo": ("p.jpg", signed_photo(world, the_job), "image/jpeg")},
     )
     assert response.status_code == 303
@@ -309,7 +318,7 @@ def test_completed_job_moves_to_done_today_on_the_list(
 ) -> None:
     the_job = job(world)
     login(client, "worker")
-    complete(client, the_job.request_id, signed_photo(world, the_job))
+    complete(client, the_job, signed_photo(world, the_job))
     page = client.get("/field").text
     done_part = page.split("Выполнено сегодня", 1)[1]
     assert f'href="/field/jobs/{the_job.request_id}"' in done_part
@@ -335,7 +344,7 @@ def test_a_finished_job_shows_neither_a_deadline_nor_a_call_link(
 ) -> None:
     the_job = job(world)
     login(client, "worker")
-    complete(client, the_job.request_id, signed_photo(world, the_job))
+    complete(client, the_job, signed_photo(world, the_job))
     page = client.get("/field").text
     done_part = page.split("Выполнено сегодня", 1)[1]
     assert f'href="/field/jobs/{the_job.request_id}"' in done_part
@@ -351,7 +360,7 @@ def test_a_photo_over_the_upload_limit_is_refused_and_the_job_stays_open(
 
     the_job = job(world)
     login(client, "worker")
-    response = complete(client, the_job.request_id, b"\xff" * (UPLOAD_LIMIT_BYTES + 1))
+    response = complete(client, the_job, b"\xff" * (UPLOAD_LIMIT_BYTES + 1))
     assert response.status_code == 422
     assert "больше 15 МБ" in response.json()["message"]
     page = client.get(f"/field/jobs/{the_job.request_id}").text

@@ -98,10 +98,11 @@ def test_a_dispatcher_cannot_route_a_triage_request(world: World) -> None:
     app = create_app(world.settings)
     with people(app, "resident", "dispatcher", "cityadmin") as p:
         request_id = file(p["resident"], world, "orphan", "Искрит щиток в подъезде")
+        version = version_of(p["cityadmin"].get(f"/requests/{request_id}").text)
         response = post(
             p["dispatcher"],
             f"/requests/{request_id}/actions/route",
-            {"organisation_id": world.orgs["uk1"]},
+            {"organisation_id": world.orgs["uk1"], "version": version},
         )
         assert response.status_code in (403, 404)
         assert f'id="row-{request_id}"' in p["cityadmin"].get("/admin/triage").text
@@ -119,7 +120,7 @@ def test_city_admin_cannot_route_a_request_that_already_has_an_organisation(
         response = post(
             p["cityadmin"],
             f"/requests/{request_id}/actions/route",
-            {"organisation_id": world.orgs["uk2"]},
+            {"organisation_id": world.orgs["uk2"], "version": version_of(page)},
         )
         assert response.status_code == 403
         assert f'id="row-{request_id}"' in p["dispatcher"].get("/board").text

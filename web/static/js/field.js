@@ -209,6 +209,18 @@
     img.hidden = false;
   }
 
+  // The request's version as this page shows it; a completion carries it to the server.
+  function seenVersion() {
+    var input = form && form.querySelector('input[name="version"]');
+    return input ? input.value : "";
+  }
+
+  // Refused because the request changed while it waited (or stored by a page that sent no
+  // version): once the worker has the job as it is now, the same photo may go again.
+  function resendable(item) {
+    return !!form && item.status === "failed" && (item.error === "stale" || !item.version);
+  }
+
   // A completion stored on the phone: the job shows «Ожидает отправки» until the server has it.
   function showQueued(item) {
     if (!pendingPanel) return;
@@ -217,8 +229,16 @@
     pendingPanel.querySelector(".pending-sync").hidden = item.status !== "pending";
     var text = document.getElementById("field-pending-text");
     var discard = pendingPanel.querySelector("[data-discard]");
+    var resend = pendingPanel.querySelector("[data-resend]");
+    resend.hidden = !resendable(item);
     if (item.status === "failed") {
-      text.textContent = (form ? form.dataset.msgFailed + " " : "") + (item.message || "");
+      text.textContent = item.error === "stale"
+        ? pendingPanel.dataset.msgStale
+        : (form ? form.dataset.msgFailed + " " : "") + (item.message || "");
+      resend.onclick = function () {
+        resend.disabled = true;
+        sendAgain(item);
+      };
       discard.hidden = false;
       discard.onclick = function () {
         Q.remove(item.key).then(function () { location.reload(); });
@@ -242,6 +262,46 @@
 
   var busy = false; // a double tap must not make two completions with two keys
 
+  // Send a stored completion now, or leave it waiting for the connection.
+  function send(item) {
+    var submit = form.querySelector("button[type=submit]");
+    if (!navigator.onLine) {
+      showQueued(item);
+      formSay(form.dataset.msgPending);
+      return Q.requestSync();
+    }
+    formSay(form.dataset.msgSending);
+    return Q.sendOne(item.key, csrfToken()).then(function (result) {
+      if (result.done) { location.assign(result.data.url); return; }
+      if (result.failed && result.error === "stale") {
+        // The job as it is now; the stored photo waits there to be sent again.
+        location.reload();
+        return;
+      }
+      if (result.failed) {
+        item.status = "failed";
+        item.error = result.error;
+        item.message = result.message;
+        showQueued(item);
+        formSay("");
+        submit.disabled = false;
+        busy = false;
+        return;
+      }
+      item.status = "pending";
+      showQueued(item);
+      formSay(form.dataset.msgPending);
+      return Q.requestSync();
+    });
+  }
+
+  function sendAgain(item) {
+    var patch = { status: "pending", version: seenVersion(), error: "", message: "" };
+    return Q.update(item.key, patch).then(function (stored) {
+      if (stored) return send(stored);
+    }).catch(function () { location.reload(); });
+  }
+
   function complete() {
     var submit = form.querySelector("button[type=submit]");
     var photoPromise = preparing || Promise.resolve(null);
@@ -255,6 +315,7 @@
         requestId: requestId,
         url: form.action,
         csrf: csrfToken(),
+        version: seenVersion(),
         photo: photo,
         title: form.dataset.title,
         createdAt: Date.now(),
@@ -263,30 +324,7 @@
       };
       // Stored before the first byte is sent, so neither a lost connection nor a closed
       // tab loses the photo.
-      return Q.put(item).then(function () {
-        if (!navigator.onLine) {
-          showQueued(item);
-          formSay(form.dataset.msgPending);
-          return Q.requestSync();
-        }
-        formSay(form.dataset.msgSending);
-        return Q.sendOne(item.key, csrfToken()).then(function (result) {
-          if (result.done) { location.assign(result.data.url); return; }
-          if (result.failed) {
-            item.status = "failed";
-            item.message = result.message;
-            showQueued(item);
-            formSay("");
-            submit.disabled = false;
-            busy = false;
-            return;
-          }
-          item.status = "pending";
-          showQueued(item);
-          formSay(form.dataset.msgPending);
-          return Q.requestSync();
-        });
-      }, function () {
+      return Q.put(item).then(function () { return send(item); }, function () {
         formSay(form.dataset.msgNoStorage);
         submit.disabled = false;
         busy = false;
@@ -343,7 +381,14 @@
 
   /* ---------------------------------------------------------------- sending later */
 
-  function afterSent(sent) {
+  function afterSent(sent, failed) {
+    var staleHere = (failed || []).some(function (f) {
+      return f.requestId === requestId && f.error === "stale";
+    });
+    if (requestId && staleHere) {
+      location.reload(); // the job as it is now, beside the photo that waits to go again
+      return;
+    }
     if (!sent.length) return;
     // The server's page is the truth now (state, QR result): show it.
     if (!requestId || sent.some(function (s) { return s.requestId === requestId; })) {
@@ -357,7 +402,7 @@
     flushing = true;
     Q.flush({ csrf: csrfToken() }).then(function (summary) {
       flushing = false;
-      afterSent(summary.sent);
+      afterSent(summary.sent, summary.failed);
       return Promise.all([refreshList(), refreshJobPage()]);
     }, function () { flushing = false; });
   }
@@ -378,7 +423,7 @@
       navigator.serviceWorker.addEventListener("message", function (event) {
         var data = event.data || {};
         if (data.type !== "field-sync") return;
-        afterSent(data.sent || []);
+        afterSent(data.sent || [], data.failed || []);
         refreshList();
         refreshJobPage();
       });

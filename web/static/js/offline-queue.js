@@ -4,10 +4,12 @@
  * Shared by the field pages (window) and the service worker (service_worker/field_sync.js
  * imports this file), so either of them can send what the other stored.
  *
- * An item: { key, requestId, url, csrf, photo: Blob, title, createdAt,
- *            status: "pending" | "failed", message, leaseUntil, attempts }
+ * An item: { key, requestId, url, csrf, version, photo: Blob, title, createdAt,
+ *            status: "pending" | "failed", error, message, leaseUntil, attempts }
  * `key` is made on the phone and sent as completion_key: the server records a completion
- * once per key, so sending an item twice changes nothing.
+ * once per key, so sending an item twice changes nothing. `version` is the request's as the
+ * job page showed it: if the request changed before the item got through, the server refuses
+ * it (error "stale") and the item stays, photo and all, to be sent again.
  */
 (function (scope) {
   "use strict";
@@ -115,6 +117,7 @@
     var body = new FormData();
     body.append("photo", item.photo, "signed-work-order.jpg");
     body.append("completion_key", item.key);
+    if (item.version) body.append("version", String(item.version));
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
     return fetch(item.url, {
@@ -136,7 +139,12 @@
         if (response.status >= 500 || response.status === 429) {
           return { retry: true, status: response.status };
         }
-        return { failed: true, status: response.status, message: (data && data.message) || "" };
+        return {
+          failed: true,
+          status: response.status,
+          error: (data && data.error) || "",
+          message: (data && data.message) || "",
+        };
       }, function () { return { retry: true, status: response.status }; });
     }, function (error) {
       return { retry: true, offline: true, message: String(error) };
@@ -154,7 +162,7 @@
         result.item = item;
         if (result.done) return remove(key).then(function () { return result; });
         var patch = result.failed
-          ? { status: "failed", message: result.message, leaseUntil: 0 }
+          ? { status: "failed", error: result.error, message: result.message, leaseUntil: 0 }
           : { leaseUntil: 0, lastError: result.message || String(result.status || "") };
         return update(key, patch).then(function () { return result; });
       });
@@ -175,7 +183,11 @@
           if (offline) { summary.waiting += 1; return; }
           return sendOne(item.key, options.csrf).then(function (result) {
             if (result.done) summary.sent.push({ key: item.key, requestId: item.requestId, data: result.data });
-            else if (result.failed) summary.failed.push({ key: item.key, requestId: item.requestId, message: result.message });
+            else if (result.failed) {
+              summary.failed.push({
+                key: item.key, requestId: item.requestId, error: result.error, message: result.message,
+              });
+            }
             else summary.waiting += 1;
             if (result.offline) offline = true;
           });
