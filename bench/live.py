@@ -26,18 +26,21 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import psutil
+import websockets
 
 from server.db.migrate import upgrade
 from server.settings import Settings, normalise_database_url
-from tests.live_client import Browser, comment, file_request, hello, last_entry
+from tests.http import version_of
+from tests.live_client import Browser, file_request, hello, last_entry
 from tests.server_process import free_port, running_server
 from tests.world import World, build_world
 
@@ -48,33 +51,39 @@ CONNECT_CONCURRENCY = 50
 
 @dataclass
 class Result:
+    scenario: str
     bus: str
+    database: str
     clients: int
     rounds: int
     last_p50: float
     last_p99: float
-    each_p50: float
-    each_p99: float
+    bare_last_p50: float
+    bare_last_p99: float
     rss_per_connection_kib: float
+    bare_rss_per_connection_kib: float
     connect_seconds: float
+    bare_connect_seconds: float
+    message_bytes: int
     post_p50: float
-    database: str
 
     def row(self) -> str:
+        ratio = self.last_p99 / self.bare_last_p99 if self.bare_last_p99 else float("nan")
         return (
-            f"| {self.bus} | {self.database} | {self.clients} | {self.rounds} "
+            f"| {self.scenario} | {self.bus} | {self.database} | {self.clients} | {self.rounds} "
             f"| {self.last_p50 * 1000:.0f} | {self.last_p99 * 1000:.0f} "
-            f"| {self.each_p50 * 1000:.0f} | {self.each_p99 * 1000:.0f} "
-            f"| {self.post_p50 * 1000:.0f} "
-            f"| {self.rss_per_connection_kib:.0f} | {self.connect_seconds:.1f} |"
+            f"| {self.bare_last_p50 * 1000:.0f} | {self.bare_last_p99 * 1000:.0f} | {ratio:.1f} "
+            f"| {self.rss_per_connection_kib:.0f} / {self.bare_rss_per_connection_kib:.0f} "
+            f"| {self.connect_seconds:.1f} / {self.bare_connect_seconds:.1f} "
+            f"| {self.message_bytes} | {self.post_p50 * 1000:.0f} |"
         )
 
 
 HEADER = (
-    "| bus | database | N pages | rounds | last page p50, ms | last page p99, ms "
-    "| every page p50, ms | every page p99, ms | the POST itself p50, ms "
-    "| server RSS per connection, KiB | opening N pages, s |"
-    "\n|---|---|---|---|---|---|---|---|---|---|---|"
+    "| scenario | bus | database | N pages | rounds | last page p50, ms | last page p99, ms "
+    "| bare p50, ms | bare p99, ms | p99 ratio | RSS per connection, KiB (project / bare) "
+    "| opening N pages, s (project / bare) | message, bytes | the POST p50, ms |"
+    "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -146,9 +155,77 @@ def raise_file_limit(wanted: int) -> None:
 # --------------------------------------------------------------------------------------------
 # The measurement
 
+# What a scenario opens and what change each round makes.
+SCENARIOS = ("request", "board")
+CEILING_FRAGMENT = 1024  # bytes the bare program sends per change
+
+
+@dataclass
+class Pages:
+    sockets: list[Any]
+    connect_seconds: float
+    rss_per_connection_kib: float
+
+
+async def open_pages(pid: int, count: int, connect: Callable[[int], Awaitable[Any]]) -> Pages:
+    process = psutil.Process(pid)
+    warm = await connect(0)  # imports, templates and pools warmed before the baseline
+    await warm.close()
+    await asyncio.sleep(0.5)
+    rss_before = process.memory_info().rss
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def one(i: int) -> Any:
+        async with gate:
+            return await connect(i)
+
+    started = time.perf_counter()
+    sockets = await asyncio.gather(*(one(i) for i in range(count)))
+    seconds = time.perf_counter() - started
+    await asyncio.sleep(1.0)
+    rss = (process.memory_info().rss - rss_before) / count / 1024
+    return Pages(list(sockets), seconds, rss)
+
+
+def _a_row(message: str) -> bool:
+    return 'id="row-' in message
+
+
+async def last_arrival(
+    sockets: list[Any], arrived: Callable[[str], bool], change: Callable[[], Awaitable[None]]
+) -> tuple[float, float, int]:
+    """(seconds from the change to the last page receiving it, the change's own seconds,
+    the size of what the first page received)."""
+    arrivals = [0.0] * len(sockets)
+    sizes = [0] * len(sockets)
+
+    async def wait(i: int, ws: Any) -> None:
+        while True:
+            message = await ws.recv()
+            if arrived(message):
+                arrivals[i] = time.perf_counter()
+                sizes[i] = len(message.encode())
+                return
+
+    waiting = [asyncio.create_task(wait(i, ws)) for i, ws in enumerate(sockets)]
+    await asyncio.sleep(0.05)
+    sent = time.perf_counter()
+    await change()
+    took = time.perf_counter() - sent
+    await asyncio.wait_for(asyncio.gather(*waiting), 120)
+    return max(arrivals) - sent, took, sizes[0]
+
 
 async def measure(
-    post_base: str, watch_base: str, watch_pid: int, clients: int, rounds: int, world: World
+    scenario: str,
+    post_base: str,
+    watch_base: str,
+    watch_pid: int,
+    ceiling_base: str,
+    ceiling_pid: int,
+    clients: int,
+    rounds: int,
+    world: World,
 ) -> dict[str, Any]:
     writers = {name: await Browser(post_base, name).sign_in() for name in VIEWERS}
     watchers = []
@@ -156,117 +233,163 @@ async def measure(
         browser = Browser(watch_base, name)
         browser.client.cookies = writers[name].client.cookies
         watchers.append(browser)
-    dispatcher = writers["dispatcher"]
-    request_id = await file_request(
-        writers["resident"], world.buildings["lenina12"], world.categories["leak"], "Бенчмарк"
-    )
+    dispatcher, resident = writers["dispatcher"], writers["resident"]
+    building, category = world.buildings["lenina12"], world.categories["leak"]
+    request_id = await file_request(resident, building, category, "Бенчмарк")
     shown = last_entry(await watchers[0].page(f"/requests/{request_id}"))
-    path = f"/live/requests/{request_id}"
+    board_watcher = watchers[VIEWERS.index("dispatcher")]
 
-    # Warm the server up (imports, templates, pools), then take its memory as the baseline.
-    warm = await watchers[0].live(path)
-    await warm.send(hello(last_entry=shown))
-    await warm.recv()
-    await warm.close()
-    await asyncio.sleep(0.5)
-    process = psutil.Process(watch_pid)
-    rss_before = process.memory_info().rss
-
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-
-    async def open_page(i: int) -> Any:
-        async with gate:
-            ws = await watchers[i % len(watchers)].live(path)
+    async def project_page(i: int) -> Any:
+        if scenario == "request":
+            ws = await watchers[i % len(watchers)].live(f"/live/requests/{request_id}")
             await ws.send(hello(last_entry=shown))
-            await asyncio.wait_for(ws.recv(), 60)
-            return ws
+        else:
+            ws = await board_watcher.live("/live/board")
+            await ws.send(hello(search="", rows=[]))
+        await asyncio.wait_for(ws.recv(), 60)
+        return ws
 
-    started = time.perf_counter()
-    pages = await asyncio.gather(*(open_page(i) for i in range(clients)))
-    connect_seconds = time.perf_counter() - started
-    await asyncio.sleep(1.0)
-    rss_per_connection = (process.memory_info().rss - rss_before) / clients / 1024
+    async def ceiling_page(i: int) -> Any:
+        ws = await websockets.connect(
+            ceiling_base.replace("http://", "ws://") + "/ws", open_timeout=10
+        )
+        await ws.send("hello")
+        await asyncio.wait_for(ws.recv(), 60)
+        return ws
 
+    project = await open_pages(watch_pid, clients, project_page)
+    ceiling = await open_pages(ceiling_pid, clients, ceiling_page)
+    poke = httpx.AsyncClient(base_url=ceiling_base, timeout=10)
     last: list[float] = []
-    each: list[float] = []
+    bare: list[float] = []
     posts: list[float] = []
+    size = 0
     try:
         for n in range(rounds):
-            arrivals: list[float] = [0.0] * clients
+            mark = f"Замер {n}"
+            if scenario == "request":
+                version = version_of(await dispatcher.page(f"/requests/{request_id}"))
 
-            async def wait(i: int, ws: Any) -> None:
-                while 'id="timeline"' not in await ws.recv():
-                    pass
-                arrivals[i] = time.perf_counter()  # noqa: B023
+                async def change() -> None:
+                    reply = await dispatcher.post(
+                        f"/requests/{request_id}/actions/comment",
+                        {"version": version, "reason": mark},  # noqa: B023
+                    )
+                    assert reply.status_code == 303, reply.text
+            else:
 
-            waiting = [asyncio.create_task(wait(i, ws)) for i, ws in enumerate(pages)]
-            await asyncio.sleep(0.05)
-            sent = time.perf_counter()
-            await comment(dispatcher, request_id, f"Замер {n}")
-            posts.append(time.perf_counter() - sent)
-            await asyncio.wait_for(asyncio.gather(*waiting), 60)
-            latencies = [a - sent for a in arrivals]
-            last.append(max(latencies))
-            each.extend(latencies)
+                async def change() -> None:
+                    await file_request(resident, building, category, mark)  # noqa: B023
+
+            # Interleaved: the project's round, then the ceiling's, under the same load.
+            seconds, took, size = await last_arrival(
+                project.sockets,
+                # A board row shows no description: the one change of the round is the row.
+                (lambda m, mark=mark: mark in m) if scenario == "request" else _a_row,
+                change,
+            )
+            last.append(seconds)
+            posts.append(took)
+            await asyncio.sleep(0.2)
+
+            async def nudge() -> None:
+                reply = await poke.post(
+                    "/poke",
+                    params={"size": CEILING_FRAGMENT, "mark": str(n)},  # noqa: B023
+                )
+                assert reply.status_code == 204
+
+            wanted = f'data-mark="{n}"'
+            seconds, _took, _size = await last_arrival(
+                ceiling.sockets,
+                lambda m, wanted=wanted: wanted in m,
+                nudge,
+            )
+            bare.append(seconds)
             await asyncio.sleep(0.2)
     finally:
-        await asyncio.gather(*(ws.close() for ws in pages), return_exceptions=True)
+        sockets = [*project.sockets, *ceiling.sockets]
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        await poke.aclose()
         for browser in [*writers.values(), *watchers]:
             await browser.close()
     return {
         "last_p50": statistics.median(last),
         "last_p99": percentile(last, 0.99),
-        "each_p50": statistics.median(each),
-        "each_p99": percentile(each, 0.99),
-        "rss_per_connection_kib": rss_per_connection,
-        "connect_seconds": connect_seconds,
+        "bare_last_p50": statistics.median(bare),
+        "bare_last_p99": percentile(bare, 0.99),
+        "rss_per_connection_kib": project.rss_per_connection_kib,
+        "bare_rss_per_connection_kib": ceiling.rss_per_connection_kib,
+        "connect_seconds": project.connect_seconds,
+        "bare_connect_seconds": ceiling.connect_seconds,
+        "message_bytes": size,
         "post_p50": statistics.median(posts),
     }
 
 
-def run_one(bus: str, clients: int, rounds: int, pg_url: str | None) -> Result | None:
+def run_one(
+    scenario: str, bus: str, clients: int, rounds: int, pg_url: str | None
+) -> Result | None:
     if bus == "postgres" and not pg_url:
         print("postgres bus skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL", file=sys.stderr)
         return None
     with (
         tempfile.TemporaryDirectory(prefix="zayavka-bench-") as tmp,
-        database(pg_url, Path(tmp)) as world,
+        database(pg_url if bus == "postgres" else None, Path(tmp)) as world,
     ):
         settings = world.settings
         bus_url = settings.database_url if bus == "postgres" else "memory://"
         env = {"BROADCAST_URL": bus_url, "LOG_LEVEL": "warning"}
         ports = [free_port(), free_port()] if bus == "postgres" else [free_port()]
+        ceiling_port = free_port()
         with ExitStack() as stack:
             bases = [stack.enter_context(running_server(settings, port=p, **env)) for p in ports]
-            post_base, watch_base = bases[0], bases[-1]
+            ceiling_base = stack.enter_context(
+                running_server(settings, port=ceiling_port, app="bench._ceiling:app")
+            )
             figures = asyncio.run(
                 measure(
-                    post_base, watch_base, server_process(ports[-1]).pid, clients, rounds, world
+                    scenario,
+                    bases[0],
+                    bases[-1],
+                    server_process(ports[-1]).pid,
+                    ceiling_base,
+                    server_process(ceiling_port).pid,
+                    clients,
+                    rounds,
+                    world,
                 )
             )
-        database_kind = "PostgreSQL" if pg_url else "SQLite"
-        return Result(bus, clients, rounds, database=database_kind, **figures)
+        database_kind = "PostgreSQL" if bus == "postgres" else "SQLite"
+        return Result(scenario, bus, database_kind, clients, rounds, **figures)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench live", description=__doc__)
     parser.add_argument("--clients", default="100", help="comma-separated N, e.g. 100,1000")
     parser.add_argument("--bus", default="memory", help="comma-separated: memory,postgres")
+    parser.add_argument("--scenario", default="request,board", help="request,board")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--full", action="store_true", help="N=100,1000 × memory,postgres × 20")
+    parser.add_argument("--full", action="store_true", help="N=1000 × memory,postgres × 20")
     args = parser.parse_args(argv)
     if args.full:
-        args.clients, args.bus, args.rounds = "100,1000", "memory,postgres", 20
+        args.clients, args.bus, args.rounds = "1000", "memory,postgres", 20
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or None
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
-    raise_file_limit(max(counts) * 3 + 256)
+    raise_file_limit(max(counts) * 4 + 256)
     results = []
-    for bus in [b.strip() for b in args.bus.split(",") if b.strip()]:
-        for clients in counts:
-            print(f"live: {bus} bus, {clients} pages, {args.rounds} rounds…", flush=True)
-            result = run_one(bus, clients, args.rounds, pg_url)
-            if result is not None:
-                results.append(result)
+    for scenario in [s.strip() for s in args.scenario.split(",") if s.strip()]:
+        if scenario not in SCENARIOS:
+            print(f"no scenario {scenario!r}; have: {', '.join(SCENARIOS)}", file=sys.stderr)
+            return 2
+        for bus in [b.strip() for b in args.bus.split(",") if b.strip()]:
+            for clients in counts:
+                print(f"live: {scenario}, {bus} bus, {clients} pages…", flush=True)
+                result = run_one(scenario, bus, clients, args.rounds, pg_url)
+                if result is not None:
+                    results.append(result)
+                    print(HEADER)
+                    print(result.row(), flush=True)
     if results:
         print(HEADER)
         for result in results:

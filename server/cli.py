@@ -55,6 +55,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         workers=args.workers,
         proxy_headers=True,
+        # A live frame is the same bytes for a whole audience; per-message compression would
+        # compress it again for every socket, the one cost that grows with the open pages.
+        ws_per_message_deflate=False,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         log_level=os.environ.get("LOG_LEVEL", "info"),
     )

@@ -17,7 +17,7 @@ import httpx
 import websockets
 from litestar.testing import TestClient
 
-from tests.http import login
+from tests.http import login, version_of
 from tests.world import PASSWORD
 
 ENTRY_ID = re.compile(r'id="entry-(\d+)"')
@@ -147,7 +147,10 @@ async def file_request(browser: Browser, building_id: int, category_id: int, tex
 
 
 async def comment(browser: Browser, request_id: int, text: str) -> None:
-    response = await browser.post(f"/requests/{request_id}/actions/comment", {"reason": text})
+    version = version_of(await browser.page(f"/requests/{request_id}"))
+    response = await browser.post(
+        f"/requests/{request_id}/actions/comment", {"version": version, "reason": text}
+    )
     assert response.status_code == 303, response.text
 
 

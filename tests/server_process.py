@@ -44,9 +44,15 @@ def server_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def running_server(
-    settings: Settings, *, port: int | None = None, **extra_env: str
+    settings: Settings,
+    *,
+    port: int | None = None,
+    app: str = "server.asgi:app",
+    ready_path: str = "/login",
+    **extra_env: str,
 ) -> Iterator[str]:
-    """Start `uvicorn server.asgi:app` on 127.0.0.1 and yield its base URL; stop it after."""
+    """Start uvicorn with `app` on 127.0.0.1 and yield its base URL; stop it after. The
+    settings are those of `python -m server serve` (no per-message compression)."""
     port = port or free_port()
     env = server_env(settings, port, **extra_env)
     log = open(settings.media_dir.parent / f"server-{port}.log", "wb")
@@ -55,7 +61,9 @@ def running_server(
             sys.executable,
             "-m",
             "uvicorn",
-            "server.asgi:app",
+            app,
+            "--ws-per-message-deflate",
+            "false",
             "--host",
             "127.0.0.1",
             "--port",
@@ -78,7 +86,7 @@ def running_server(
                     + (settings.media_dir.parent / f"server-{port}.log").read_text()
                 )
             try:
-                if httpx.get(base + "/login", timeout=1).status_code == 200:
+                if httpx.get(base + ready_path, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -37,7 +37,7 @@ async def _serving(world: World, db: Database) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn says so only through this flag
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -64,17 +64,27 @@ class Path:
             return post(client, "/requests/new", filing_form(world), files=files)
         assert job is not None or self.name == "open311"
         if self.name == "field":
-            return post(client, f"/field/jobs/{job.request_id}/complete", files=files)
+            return post(
+                client,
+                f"/field/jobs/{job.request_id}/complete",
+                {"version": job.version},
+                files=files,
+            )
         if self.name == "field-json":
             return post(
                 client,
                 f"/field/jobs/{job.request_id}/complete",
-                {"completion_key": "upload-1"},
+                {"completion_key": "upload-1", "version": job.version},
                 files=files,
                 headers={"accept": "application/json"},
             )
         if self.name == "request-page":
-            return post(client, f"/requests/{job.request_id}/actions/complete", files=files)
+            return post(
+                client,
+                f"/requests/{job.request_id}/actions/complete",
+                {"version": job.version},
+                files=files,
+            )
         return client.post(
             "/open311/v2/requests.json",
             data={
