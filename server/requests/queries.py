@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, or_, select
+from sqlalchemy import ColumnElement, Select, case, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -35,6 +35,7 @@ from server.requests.workflow import (
     OPEN_WORK_STATES,
     UNASSIGNED_STATES,
     Action,
+    RequestFacts,
     State,
 )
 from server.shared.errors import NotFound
@@ -82,78 +83,116 @@ def _with_details(query: Select[Request]) -> Select[Request]:
     return query.options(*REQUEST_DETAILS)
 
 
+@dataclass
+class RequestRead:
+    """One request with all its page shows, as read for whoever asks; `page_as` decides
+    what one person sees of it."""
+
+    request: Request
+    work_order: WorkOrder | None
+    rating: Rating | None
+    facts: RequestFacts
+    timeline: list[TimelineEntry]
+    attachments: list[Attachment]
+
+
+async def _read(
+    session: AsyncSession, request_id: int, visible: ColumnElement[bool], after_entry: int
+) -> RequestRead | None:
+    request = (
+        await session.scalars(
+            _with_details(select(Request).where(Request.id == request_id, visible))
+        )
+    ).first()
+    if request is None:
+        return None
+    order = await active_work_order(session, request.id)
+    rating = (await session.scalars(select(Rating).where(Rating.request_id == request.id))).first()
+    facts = facts_of(request, order, rated=rating is not None)
+    timeline = list(
+        await session.scalars(
+            select(TimelineEntry)
+            .where(TimelineEntry.request_id == request.id, TimelineEntry.id > after_entry)
+            .options(
+                selectinload(TimelineEntry.actor),
+                selectinload(TimelineEntry.actor_organisation),
+            )
+            .order_by(TimelineEntry.id)
+        )
+    )
+    attachments = list(
+        await session.scalars(
+            select(Attachment).where(Attachment.request_id == request.id).order_by(Attachment.id)
+        )
+    )
+    if order is not None:
+        order = (
+            await session.scalars(
+                select(WorkOrder)
+                .where(WorkOrder.id == order.id)
+                .options(selectinload(WorkOrder.worker))
+            )
+        ).first()
+    return RequestRead(request, order, rating, facts, timeline, attachments)
+
+
 async def request_page(
     svc: Services, actor: Actor, request_id: int, *, after_entry: int = 0
 ) -> RequestPage:
     """One request as this person may see it. NotFound for anyone else."""
     async with svc.db.read() as session:
-        request = (
-            await session.scalars(
-                _with_details(select(Request).where(Request.id == request_id, visible_to(actor)))
-            )
-        ).first()
-        if request is None:
+        read = await _read(session, request_id, visible_to(actor), after_entry)
+        if read is None:
             raise NotFound(_("Заявка не найдена."))
-        order = await active_work_order(session, request.id)
-        rating = (
-            await session.scalars(select(Rating).where(Rating.request_id == request.id))
-        ).first()
-        facts = facts_of(request, order, rated=rating is not None)
-        timeline = list(
+        return await _page_of(session, actor, read)
+
+
+async def read_request(svc: Services, request_id: int) -> RequestRead | None:
+    """The request for every audience at once (live pages); `page_as` applies who may see."""
+    async with svc.db.read() as session:
+        return await _read(session, request_id, true(), 0)
+
+
+async def page_as(svc: Services, actor: Actor, read: RequestRead) -> RequestPage:
+    """What `actor` sees of a request read for everyone: `workflow.may_view` is the rule
+    `visible_to` writes as SQL (tests/integration/requests/test_visibility.py)."""
+    if not workflow.may_view(actor, read.facts):
+        raise NotFound(_("Заявка не найдена."))
+    async with svc.db.read() as session:
+        return await _page_of(session, actor, read)
+
+
+async def _page_of(session: AsyncSession, actor: Actor, read: RequestRead) -> RequestPage:
+    request = read.request
+    actions = workflow.available_actions(actor, read.facts)
+    page = RequestPage(
+        request=request,
+        timeline=read.timeline,
+        attachments=read.attachments,
+        work_order=read.work_order,
+        rating=read.rating,
+        actions=actions,
+        overdue=is_overdue(read.facts.state, request.due_at, utcnow()),
+    )
+    if Action.ASSIGN in actions:
+        page.contractors = await contractors_of(session, request.organisation_id)
+    if Action.TRANSFER in actions or Action.ROUTE in actions:
+        page.organisations = [
+            o for o in await handling_organisations(session) if o.id != request.organisation_id
+        ]
+    if Action.ASSIGN_WORKER in actions:
+        page.workers = list(
             await session.scalars(
-                select(TimelineEntry)
-                .where(TimelineEntry.request_id == request.id, TimelineEntry.id > after_entry)
-                .options(
-                    selectinload(TimelineEntry.actor),
-                    selectinload(TimelineEntry.actor_organisation),
+                select(User)
+                .where(
+                    User.organisation_id == request.contractor_id,
+                    User.role == Role.WORKER,
+                    User.active.is_(True),
                 )
-                .order_by(TimelineEntry.id)
+                .order_by(User.name)
             )
         )
-        attachments = list(
-            await session.scalars(
-                select(Attachment)
-                .where(Attachment.request_id == request.id)
-                .order_by(Attachment.id)
-            )
-        )
-        if order is not None:
-            order = (
-                await session.scalars(
-                    select(WorkOrder)
-                    .where(WorkOrder.id == order.id)
-                    .options(selectinload(WorkOrder.worker))
-                )
-            ).first()
-        actions = workflow.available_actions(actor, facts)
-        page = RequestPage(
-            request=request,
-            timeline=timeline,
-            attachments=attachments,
-            work_order=order,
-            rating=rating,
-            actions=actions,
-            overdue=is_overdue(facts.state, request.due_at, utcnow()),
-        )
-        if Action.ASSIGN in actions:
-            page.contractors = await contractors_of(session, request.organisation_id)
-        if Action.TRANSFER in actions or Action.ROUTE in actions:
-            page.organisations = [
-                o for o in await handling_organisations(session) if o.id != request.organisation_id
-            ]
-        if Action.ASSIGN_WORKER in actions:
-            page.workers = list(
-                await session.scalars(
-                    select(User)
-                    .where(
-                        User.organisation_id == request.contractor_id,
-                        User.role == Role.WORKER,
-                        User.active.is_(True),
-                    )
-                    .order_by(User.name)
-                )
-            )
-        return page
+    return page
 
 
 async def contractors_of(session: AsyncSession, organisation_id: int | None) -> list[Organisation]:

@@ -51,14 +51,24 @@ async def request_snapshot(
     audience = audience_of(viewer.actor)
     return await hub.shared(
         ("request", request_id, audience),
-        lambda: _render(hub, viewer, request_id),
+        lambda: _render(hub, viewer, request_id, opening=opening),
         opening=opening,
     )
 
 
-async def _render(hub: Hub, viewer: Viewer, request_id: int) -> RequestSnapshot | None:
+async def _render(
+    hub: Hub, viewer: Viewer, request_id: int, *, opening: bool
+) -> RequestSnapshot | None:
+    # One read of the request for all its audiences; each then sees what it may of it.
+    read = await hub.shared(
+        ("request-read", request_id),
+        lambda: queries.read_request(hub.svc, request_id),
+        opening=opening,
+    )
+    if read is None:
+        return None
     try:
-        page = await queries.request_page(hub.svc, viewer.actor, request_id)
+        page = await queries.page_as(hub.svc, viewer.actor, read)
     except NotFound:
         return None
     context = {
