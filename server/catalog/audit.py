@@ -53,19 +53,21 @@ class AuditObject(StrEnum):
 
 @dataclass(frozen=True)
 class Audited(Generic[R]):
-    """How changes to one kind of record are logged: under which name and actions, and which
-    columns are left out (ones derived from others, not worth a line of their own)."""
+    """How changes to one kind of record are logged: under which name, whether it is switched
+    on and off, and which columns are left out (ones derived from others, not worth a line of
+    their own). The actions are the object's: `<object>_created`, `<object>_changed`…"""
 
     object_type: AuditObject
     name: Callable[[R], str]  # the entry's summary: the record as people know it
-    created: AuditAction
-    changed: AuditAction
-    activated: AuditAction | None = None
-    deactivated: AuditAction | None = None
+    switchable: bool = False  # switched off rather than deleted (organisations, accounts)
     derived: frozenset[str] = frozenset()
 
+    def action(self, what: str) -> AuditAction:
+        return AuditAction(f"{self.object_type}_{what}")
+
     def added(self, session: AsyncSession, actor: Actor, row: R, values: dict[str, Any]) -> None:
-        self._write(session, actor, self.created, row, changed_fields({}, self._shown(values)))
+        changes = changed_fields({}, self._shown(values))
+        self._write(session, actor, self.action("created"), row, changes)
 
     def edited(
         self,
@@ -78,11 +80,11 @@ class Audited(Generic[R]):
         """Logged only when something really differs: saving an unchanged form is no change."""
         changes = changed_fields(self._shown(before), self._shown(after))
         if changes:
-            self._write(session, actor, self.changed, row, changes)
+            self._write(session, actor, self.action("changed"), row, changes)
 
     def switched(self, session: AsyncSession, actor: Actor, row: R, was: bool, now: bool) -> None:
-        action = self.activated if now else self.deactivated
-        if action is not None and was != now:
+        if self.switchable and was != now:
+            action = self.action("activated" if now else "deactivated")
             self._write(session, actor, action, row, {"active": [was, now]})
 
     def _shown(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -108,14 +110,7 @@ class Audited(Generic[R]):
 
 
 # Accounts are written by the sign-in side (creation) and the catalogue (switches, passwords).
-USERS: Audited[User] = Audited(
-    AuditObject.USER,
-    name=lambda user: user.login,
-    created=AuditAction.USER_CREATED,
-    changed=AuditAction.USER_CHANGED,
-    activated=AuditAction.USER_ACTIVATED,
-    deactivated=AuditAction.USER_DEACTIVATED,
-)
+USERS: Audited[User] = Audited(AuditObject.USER, name=lambda user: user.login, switchable=True)
 
 
 def record(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from server.catalog import records
 from server.catalog.access import LIST_LIMIT, require_reader
-from server.catalog.audit import AuditAction, Audited, AuditObject
+from server.catalog.audit import Audited, AuditObject
 from server.catalog.organisations import organisations_of_kinds
 from server.catalog.values import decimal, in_range, line, picked
 from server.db.models import Building, Organisation
@@ -104,9 +104,7 @@ HOUSES: records.Kind[Building, BuildingForm] = records.Kind(
     audited=Audited(
         AuditObject.BUILDING,
         name=lambda building: building.address,
-        created=AuditAction.BUILDING_CREATED,
-        changed=AuditAction.BUILDING_CHANGED,
-        derived=frozenset({"search_key"}),
+        derived=frozenset({"search_key"}),  # follows from the address
     ),
 )
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog import records
 from server.catalog.access import require_reader
-from server.catalog.audit import AuditAction, Audited, AuditObject
+from server.catalog.audit import Audited, AuditObject
 from server.catalog.deadline_units import deadline_minutes, split_minutes
 from server.catalog.organisations import organisations_of_kinds
 from server.catalog.values import in_range, line, picked
@@ -146,12 +146,7 @@ CATEGORIES: records.Kind[Category, CategoryForm] = records.Kind(
     missing=lambda: _("Категория не найдена."),
     taken=records.Taken("code", lambda: _("Категория с таким кодом уже есть.")),
     values=_values,
-    audited=Audited(
-        AuditObject.CATEGORY,
-        name=lambda category: category.name,
-        created=AuditAction.CATEGORY_CREATED,
-        changed=AuditAction.CATEGORY_CHANGED,
-    ),
+    audited=Audited(AuditObject.CATEGORY, name=lambda category: category.name),
 )
 
 

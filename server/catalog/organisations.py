@@ -202,12 +202,7 @@ async def _values(
 
 
 AUDITED: Audited[Organisation] = Audited(
-    AuditObject.ORGANISATION,
-    name=lambda org: org.short_name,
-    created=AuditAction.ORGANISATION_CREATED,
-    changed=AuditAction.ORGANISATION_CHANGED,
-    activated=AuditAction.ORGANISATION_ACTIVATED,
-    deactivated=AuditAction.ORGANISATION_DEACTIVATED,
+    AuditObject.ORGANISATION, name=lambda org: org.short_name, switchable=True
 )
 ORGANISATIONS: records.Kind[Organisation, OrganisationForm] = records.Kind(
     Organisation,
