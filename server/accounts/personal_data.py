@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from server.accounts.people import verify_password
 from server.accounts.sessions import end_sessions_in, sessions_of
+from server.catalog import audit
 from server.db.models import (
     Attachment,
     OutboxMessage,
@@ -37,7 +38,7 @@ from server.db.session import Database
 from server.i18n import gettext as _
 from server.requests.deadlines import TOWN_TZ
 from server.shared.errors import Forbidden, InvalidInput, NotFound
-from server.shared.roles import Role
+from server.shared.roles import Actor, Role
 
 # What a deleted resident is called wherever their requests are shown.
 DELETED_NAME = "—"
@@ -213,5 +214,14 @@ async def delete_account(
         user.password_hash = None
         user.active = False
         await session.execute(sessions_of(db, user_id))
+        await audit.forget_person(session, user.id)
+        audit.record(
+            session,
+            Actor(user_id=user.id, role=Role.RESIDENT),
+            audit.AuditAction.ACCOUNT_DELETED,
+            audit.AuditObject.USER,
+            user.id,
+            f"#{user.id}",
+        )
     if sessions is not None:
         await end_sessions_in(sessions, user_id)

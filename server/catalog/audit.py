@@ -20,6 +20,8 @@ from server.shared.roles import Actor, Role
 PAGE_SIZE = 100
 # Never written to the log, whatever a caller hands over: a reset is logged as the fact alone.
 SECRET_FIELDS = frozenset({"password", "password_hash"})
+# What names a person: gone from the log with their account (152-ФЗ), what was done remains.
+PERSONAL_FIELDS = frozenset({"login", "name", "phone"})
 
 R = TypeVar("R")
 
@@ -133,6 +135,23 @@ def record(
             details={k: v for k, v in details.items() if k not in SECRET_FIELDS},
         )
     )
+
+
+async def forget_person(session: AsyncSession, user_id: int) -> None:
+    """Take a deleted account's name, login and phone out of the entries about it."""
+    about = await session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == AuditObject.USER, AuditEntry.object_id == user_id
+        )
+    )
+    for entry in about:
+        details = {k: v for k, v in (entry.details or {}).items() if k not in PERSONAL_FIELDS}
+        if isinstance(details.get("changes"), dict):
+            details["changes"] = {
+                k: v for k, v in details["changes"].items() if k not in PERSONAL_FIELDS
+            }
+        entry.details = details
+        entry.summary = f"#{user_id}"
 
 
 def _plain(value: Any) -> Any:

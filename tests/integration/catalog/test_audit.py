@@ -480,3 +480,30 @@ def test_a_refused_account_edit_comes_back_with_the_message_and_no_entry(
     assert 'value="Новое имя"' in response.text, "what was typed stays in the form"
     assert stored(world, User, world.users["dispatcher"]).name == "Тест dispatcher"
     assert log(world) == []
+
+
+def test_a_deleted_account_leaves_the_log_without_its_name_login_or_phone(
+    world: World, admin_client: TestClient[Any]
+) -> None:
+    from server.accounts.personal_data import delete_account
+
+    made = call(
+        world,
+        accounts.create_user,
+        login="gulshat.kh",
+        name="Гульшат Хайруллина",
+        role="resident",
+        password="birch-lake-42",
+        phone="+7 917 765-43-21",
+        actor=sysadmin(world),
+    )
+    before = admin_client.get("/sysadmin/audit").text
+    assert "Гульшат Хайруллина" in before and "gulshat.kh" in before
+
+    call(world, delete_account, made.id, "birch-lake-42")
+
+    after = admin_client.get("/sysadmin/audit").text
+    assert "Учётная запись удалена владельцем" in after
+    assert "Пользователь добавлен" in after, "what was done stays in the log"
+    for trace in ("Гульшат", "Хайруллина", "gulshat.kh", "765-43-21", "9177654321"):
+        assert trace not in after, trace
