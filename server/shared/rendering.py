@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from typing import TYPE_CHECKING, Any, cast
 
+from itsdangerous import BadData, URLSafeSerializer
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -78,23 +75,20 @@ def _messages(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
     return cast("list[dict[str, str]]", scope[_PENDING])
 
 
-def _signature(body: str, secret: str) -> str:
-    digest = hmac.new(secret.encode(), b"flash:" + body.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode()
+def _signer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="zayavka.flash")
 
 
 def _encode(messages: list[dict[str, str]], secret: str) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(messages, ensure_ascii=False).encode()).decode()
-    return f"{body}.{_signature(body, secret)}"
+    return _signer(secret).dumps(messages)
 
 
 def _decode(value: str, secret: str) -> list[dict[str, str]]:
-    body, _, signature = value.partition(".")
-    if not body or not hmac.compare_digest(signature, _signature(body, secret)):
+    if not value:
         return []
     try:
-        messages = json.loads(base64.urlsafe_b64decode(body))
-    except ValueError:
+        messages = _signer(secret).loads(value)
+    except BadData:
         return []
     return (
         [
