@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
+# The demo town's single phone number (a made-up one on Zainsk's code), so a demo shows it.
+DEMO_TOWN_PHONE = "+7 85558 0-00-00"
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -45,12 +48,20 @@ class Settings:
     vapid_subject: str = "mailto:support@zayavka.example"
     push_worker_in_process: bool = True
     town_name: str = "Заинск"
+    # The single phone number of the town's dispatch service, as residents should read it.
+    town_phone: str = ""
     login_attempts_per_minute: int = 20
     # PostgreSQL connections per process (server/db/session.py PoolSize says how to choose).
     db_pool_size: int = 10
     db_pool_overflow: int = 10
     db_pool_timeout: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def town_phone_uri(self) -> str:
+        """The `tel:` address of the town's number: its digits, with the + when written."""
+        digits = re.sub(r"\D", "", self.town_phone)
+        return f"tel:{'+' if self.town_phone.startswith('+') else ''}{digits}"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -84,6 +95,9 @@ class Settings:
             vapid_subject=env.get("VAPID_SUBJECT", "mailto:support@zayavka.example"),
             push_worker_in_process=_flag(env.get("PUSH_WORKER_IN_PROCESS"), default=True),
             town_name=env.get("TOWN_NAME", "Заинск"),
+            town_phone=env.get(
+                "TOWN_PHONE", DEMO_TOWN_PHONE if _flag(env.get("DEMO")) else ""
+            ).strip(),
             login_attempts_per_minute=int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "20")),
             db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
             db_pool_overflow=int(env.get("DB_POOL_OVERFLOW", "10")),

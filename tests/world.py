@@ -131,3 +131,19 @@ async def build_world(settings: Settings) -> World:
     finally:
         await db.dispose()
     return world
+
+
+async def add_houses(settings: Settings, street: str, houses: list[str]) -> dict[str, int]:
+    """More houses on one street, unmanaged (their requests wait in triage): house → id."""
+    db = Database(settings.database_url)
+    try:
+        async with db.begin() as session:
+            added = [
+                Building(street=street, house=house, search_key=f"{street} {house}".lower())
+                for house in houses
+            ]
+            session.add_all(added)
+            await session.flush()
+            return {b.house: b.id for b in added}
+    finally:
+        await db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from sqlalchemy import func, select
@@ -49,6 +50,33 @@ class BuildingForm(Form):
 
 def search_key(street: str, house: str) -> str:
     return f"{street} {house}".lower()
+
+
+# The parts of a Russian house number after its leading figure, in the order a postman walks:
+# a letter (литера, 5А), a block (корпус, 5к1), a structure (строение, 5с2), a fraction (5/2).
+_HOUSE_PART = re.compile(r"\d+|корпус|корп|к|строение|стр|с|/|[^\W\d_]+")
+_MARKER_RANK = {"корпус": 2, "корп": 2, "к": 2, "строение": 3, "стр": 3, "с": 3, "/": 4}
+_LETTER_RANK = 1
+
+HouseOrder = tuple[int, tuple[tuple[int, int, str], ...], str]
+
+
+def house_order(house: str) -> HouseOrder:
+    """A sort key putting house numbers in natural order: 5 < 5А < 5к1 < 5/2 < 15."""
+    text = house.lower().replace(" ", "").replace(".", "")
+    number = re.match(r"\d+", text)
+    if number is None:
+        # No figure first (a name, «б/н»): after every numbered house, alphabetically.
+        return (2**31, (), text)
+    parts: list[tuple[int, int, str]] = []
+    for part in _HOUSE_PART.findall(text, number.end()):
+        if part.isdigit():
+            parts.append((0, int(part), ""))
+        elif part in _MARKER_RANK:
+            parts.append((_MARKER_RANK[part], 0, ""))
+        else:
+            parts.append((_LETTER_RANK, 0, part))
+    return (int(number.group()), tuple(parts), text)
 
 
 def building_values(form: BuildingForm, errors: dict[str, str]) -> dict[str, Any]:

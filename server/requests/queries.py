@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from server.accounts.people import normalise_phone
+from server.catalog.buildings import HouseOrder, house_order
 from server.db.models import (
     Attachment,
     Building,
@@ -351,17 +352,43 @@ async def categories(svc: Services) -> list[Category]:
         )
 
 
+# How many matching houses are read to put the shown few in natural order: the whole of a
+# street, and then some; a house typed exactly is read first, so it is never cut off.
+SEARCH_CANDIDATES = 300
+
+
 async def search_buildings(svc: Services, text: str, limit: int = 12) -> list[Building]:
-    words = [w for w in text.lower().replace(",", " ").split() if w]
+    """Houses matching every word typed: an exact house number first, then street by street
+    in natural order of house numbers (5, 5А, 5к1, 5/2, 15), which SQL cannot sort."""
+    words = [w for w in text.lower().replace(",", " ").split() if w][:4]
     if not words:
         return []
+    exact = or_(*(Building.search_key.endswith(f" {word}", autoescape=True) for word in words))
     query = select(Building)
-    for word in words[:4]:
-        query = query.where(Building.search_key.contains(word))
+    for word in words:
+        query = query.where(Building.search_key.contains(word, autoescape=True))
+    query = query.order_by(case((exact, 0), else_=1), Building.street, Building.id)
     async with svc.db.read() as session:
-        return list(
-            await session.scalars(query.order_by(Building.street, Building.house).limit(limit))
-        )
+        found = list(await session.scalars(query.limit(SEARCH_CANDIDATES)))
+
+    def order(building: Building) -> tuple[bool, str, HouseOrder]:
+        typed_exactly = building.house.lower() in words
+        return (not typed_exactly, building.street.lower(), house_order(building.house))
+
+    return sorted(found, key=order)[:limit]
+
+
+async def last_address(svc: Services, actor: Actor) -> tuple[int, str] | None:
+    """The house and flat of the resident's latest request: most people file from home."""
+    query = (
+        select(Request.building_id, Request.flat)
+        .where(Request.resident_id == actor.user_id)
+        .order_by(Request.id.desc())
+        .limit(1)
+    )
+    async with svc.db.read() as session:
+        row = (await session.execute(query)).first()
+    return None if row is None else (row.building_id, row.flat)
 
 
 async def building(svc: Services, building_id: int) -> Building | None:

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.requests import queries
-from server.requests.filing import NewRequest, file_request
+from server.requests.filing import MAX_DESCRIPTION, NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.forms import (
     DB_INT_MAX,
@@ -86,6 +86,7 @@ async def form_context(
         "buildings": await queries.search_buildings(svc, q) if q else [],
         "q": q,
         "idempotency_key": form.get("idempotency_key") or uuid.uuid4().hex,
+        "max_description": MAX_DESCRIPTION,
     }
 
 
@@ -93,8 +94,14 @@ async def form_context(
 async def new_request_page(
     request: Request[Any, Any, Any], services: Services, q: str = ""
 ) -> Template:
-    form = dict(request.query_params)
-    return render(request, "resident/new.html", await form_context(request, services, form, {}, q))
+    form: dict[str, Any] = dict(request.query_params)
+    last = None
+    if "building_id" not in form:
+        last = await queries.last_address(services, current_actor(request))
+    if last is not None:
+        form["building_id"], form["flat"] = last
+    context = await form_context(request, services, form, {}, q)
+    return render(request, "resident/new.html", {**context, "address_remembered": last is not None})
 
 
 async def file_from_form(

@@ -31,6 +31,39 @@
     if (target.hasAttribute("data-reload")) location.reload();
     else window.print();
   });
+  // A live count of what is left of a text's limit (data-count-of names the field). The
+  // field has no maxlength, which would cut a pasted text silently; the server refuses an
+  // over-long one, and this says so before sending. Counted as the server counts: trimmed,
+  // in characters, not UTF-16 units.
+  function showCount(counter) {
+    var field = document.getElementById(counter.getAttribute("data-count-of"));
+    if (!field) return;
+    var max = parseInt(counter.getAttribute("data-max"), 10);
+    var used = Array.from(field.value.trim()).length;
+    var over = used > max;
+    var template = over ? counter.getAttribute("data-msg-over") : counter.getAttribute("data-msg-left");
+    counter.textContent = template.replace("{n}", String(over ? used - max : max - used)).replace("{max}", String(max));
+    counter.classList.toggle("error", over);
+    if (over) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+    counter.hidden = false;
+  }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLElement) || !field.id) return;
+    document.querySelectorAll('[data-count-of="' + field.id + '"]').forEach(showCount);
+  });
+  function ready() {
+    document.querySelectorAll("[data-count-of]").forEach(showCount);
+    // After an action the page opens on its confirmation: put the focus there, so a screen
+    // reader says it and the keyboard goes on from it (unless something took the focus).
+    var confirmation = document.querySelector(".flash[tabindex]");
+    if (confirmation && (document.activeElement === document.body || !document.activeElement)) {
+      confirmation.focus();
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
   if ("serviceWorker" in navigator && window.isSecureContext) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
