@@ -48,8 +48,12 @@ Owned = TypeVar("Owned", WorkOrder, Attachment)  # rows that belong to one reque
 PAGE_SIZE = 50
 # Reported done and waiting for the dispatcher's check.
 AWAITING_CHECK_STATES = frozenset(s for s in State if workflow.is_possible(s, Action.VERIFY))
-# A contractor's «В работе»: the work owed, and work reported done until it is checked.
-JOBS_IN_WORK_STATES = CONTRACTOR_WORK_STATES | AWAITING_CHECK_STATES
+# A contractor's job filters by the states they show: «В работе» is the work still owed,
+# «Ждут проверки» the work reported done that the dispatcher has yet to check.
+JOB_FILTERS: dict[str, frozenset[State]] = {
+    "open": CONTRACTOR_WORK_STATES,
+    "checking": AWAITING_CHECK_STATES,
+}
 
 
 @dataclass
@@ -288,8 +292,9 @@ async def contractor_jobs(svc: Services, actor: Actor, filters: BoardFilters) ->
     """Work orders of a contractor (or of one worker), overdue first."""
     now = utcnow()
     query = select(Request).where(visible_to(actor))
-    if filters.state in (None, "open"):
-        query = query.where(Request.state.in_(JOBS_IN_WORK_STATES))
+    states = JOB_FILTERS.get(filters.state or "open")
+    if states is not None:
+        query = query.where(Request.state.in_(states))
         filters = BoardFilters(state="all", category_id=filters.category_id, query=filters.query)
     query = _overdue_first(_apply_filters(query, filters, now), now)
     async with svc.db.read() as session:

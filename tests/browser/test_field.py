@@ -8,6 +8,7 @@ unevenly and JPEG-compressed (tests/images/work_order.py).
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from tests.browser.conftest import sign_in
 from tests.browser.test_live_lists import act
 from tests.conftest import run_async
 from tests.fixtures.field import Job, Stored, open_job, stored
-from tests.images.work_order import camera_frames, mjpeg, photograph, sign
+from tests.images.work_order import camera_frames, draw_sheet, mjpeg, photograph, sign
 from tests.world import World
 
 PHONE: dict[str, Any] = {
@@ -30,6 +31,8 @@ PHONE: dict[str, Any] = {
     "has_touch": True,
     "locale": "ru-RU",
 }
+# The phone of the daily-use checks: a common 390 px wide screen.
+PHONE_390: dict[str, Any] = {**PHONE, "viewport": {"width": 390, "height": 844}}
 BUDGET = 100 * 1024  # bytes over the wire for the first visit of a field page
 CAMERA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 
@@ -119,6 +122,90 @@ def test_photo_of_the_signed_print_is_shrunk_on_the_phone_and_its_qr_confirmed(
     assert result.completions == 1
     assert result.signed_photos == ["confirmed"]
     assert max(result.photo_sizes[0]) <= 2000
+
+
+def tiny_png(path: Path) -> Path:
+    """A picture the phone can show but the server refuses: far too small to hold a QR code."""
+    out = io.BytesIO()
+    Image.new("RGB", (12, 12), "white").save(out, "PNG")
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def test_job_page_is_one_flow_photograph_then_send_which_waits_for_the_photo(
+    browser: Any, server: str, world: World, tmp_path: Path
+) -> None:
+    job = new_job(world)
+    photo = tmp_path / "signed.jpg"
+    photo.write_bytes(photograph(sign(draw_sheet(job.url(world.settings.base_url)))))
+    page = browser.new_context(**PHONE_390).new_page()
+    sign_in(page, server, "worker")
+    page.goto(f"{server}/field/jobs/{job.request_id}")
+
+    send = page.get_by_role("button", name="Работа выполнена")
+    steps = page.locator(".field-step")
+    expect(steps).to_have_count(2)
+    expect(steps.nth(0)).to_contain_text("Сфотографируйте подписанный заказ-наряд")
+    expect(steps.nth(1)).to_contain_text("Отправьте отметку о выполнении")
+    expect(send).to_be_disabled()
+    expect(page.locator("#field-send-hint")).to_be_visible()
+    expect(page.locator("#field-preview")).to_be_hidden()
+    # One primary action at a time: first the photo.
+    expect(page.locator("#complete-form .btn-primary:not(:disabled)")).to_have_count(1)
+    expect(page.locator(".field-photo-button")).to_have_class(re.compile(r"\bbtn-primary\b"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.set_input_files("#field-photo", str(photo))
+
+    preview = page.locator("#field-preview")
+    expect(preview).to_be_visible()
+    assert page.evaluate("document.getElementById('field-preview').naturalWidth") > 0
+    expect(send).to_be_enabled()
+    expect(page.locator(".field-photo-button")).to_have_class(re.compile(r"\bbtn-secondary\b"))
+    expect(page.locator("#field-send-hint")).to_be_hidden()
+    tel = page.locator('a[href^="tel:"] .phone')
+    assert tel.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+    assert len(tel.evaluate("e => Array.from(e.getClientRects())")) == 1, "one line"
+
+    send.click()
+    expect(page.locator("#field-result")).to_be_visible()
+    assert facts(world.settings, job).state == "done"
+
+
+def test_a_photo_the_server_refuses_says_so_and_asks_for_another(
+    browser: Any, server: str, world: World, tmp_path: Path
+) -> None:
+    job = new_job(world)
+    page = browser.new_context(**PHONE_390).new_page()
+    sign_in(page, server, "worker")
+    page.goto(f"{server}/field/jobs/{job.request_id}")
+
+    page.set_input_files("#field-photo", str(tiny_png(tmp_path / "tiny.png")))
+    send = page.get_by_role("button", name="Работа выполнена")
+    expect(send).to_be_enabled()
+    send.click()
+
+    refused = page.locator("#field-photo-refused")
+    expect(refused).to_be_visible()
+    expect(refused).to_contain_text("Фото не принято — сфотографируйте ещё раз")
+    expect(refused).to_contain_text("Слишком маленькое изображение.")
+    expect(page.locator("#field-pending")).to_be_hidden()
+    expect(page.locator("#field-preview")).to_be_hidden()
+    expect(send).to_be_disabled()
+    assert facts(world.settings, job).completions == 0
+
+    page.reload()  # the phone remembers why, until a new photo replaces the refused one
+    expect(refused).to_contain_text("Фото не принято — сфотографируйте ещё раз")
+    expect(page.locator("#field-pending")).to_be_hidden()
+
+    photo = tmp_path / "signed.jpg"
+    photo.write_bytes(photograph(sign(draw_sheet(job.url(world.settings.base_url)))))
+    page.set_input_files("#field-photo", str(photo))
+    expect(refused).to_be_hidden()
+    send.click()
+    expect(page.locator("#field-result")).to_be_visible()
+    assert facts(world.settings, job).completions == 1
+    assert page.evaluate("FieldQueue.all().then(items => items.length)") == 0
 
 
 def complete_offline(

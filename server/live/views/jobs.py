@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from server.live.views.lists import ListView, search_value
 from server.requests import queries
-from server.requests.queries import BoardFilters, BoardRow
+from server.requests.queries import JOB_FILTERS, BoardFilters, BoardRow
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
 
-STATES = ("open", "all")
+STATES = (*JOB_FILTERS, "all")
 
 
 class JobsView(ListView):
     kind = list_id = "jobs"
     roles = (Role.CONTRACTOR, Role.WORKER)
-    page_template, row_template = "contractor/jobs.html", "requests/_row.html"
+    page_template, row_template = "contractor/jobs.html", "contractor/_job_row.html"
 
     def in_scope(self, event: RequestEvent) -> bool:
         return event.contractor_id == self.viewer.actor.organisation_id

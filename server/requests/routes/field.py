@@ -87,7 +87,12 @@ async def field_complete(
     except DomainError as exc:
         if as_json:
             return Response(
-                {"ok": False, "error": exc.code, "message": _message(exc)},
+                {
+                    "ok": False,
+                    "error": exc.code,
+                    "message": _message(exc),
+                    "fields": sorted(exc.fields),
+                },
                 status_code=exc.status_code,
             )
         if isinstance(exc, InvalidInput | StaleChange):

@@ -205,8 +205,65 @@
     if (!img || !blob) return;
     if (img.dataset.url) URL.revokeObjectURL(img.dataset.url);
     img.dataset.url = URL.createObjectURL(blob);
+    // A picture this browser cannot draw (HEIC on some phones) still goes to the server,
+    // which reads more formats; a broken-image icon would only worry the worker.
+    img.onerror = function () { img.hidden = true; };
     img.src = img.dataset.url;
     img.hidden = false;
+  }
+
+  function hidePhoto(img) {
+    if (!img) return;
+    if (img.dataset.url) URL.revokeObjectURL(img.dataset.url);
+    delete img.dataset.url;
+    img.removeAttribute("src");
+    img.hidden = true;
+  }
+
+  // The two steps: ① photograph, ② send. Sending waits for a photo.
+  function photoStep(hasPhoto) {
+    if (!form) return;
+    var submit = form.querySelector("button[type=submit]");
+    var label = form.querySelector(".field-photo-button");
+    var hint = document.getElementById("field-send-hint");
+    var step = document.getElementById("field-step-photo");
+    if (!label.dataset.first) label.dataset.first = label.textContent;
+    submit.disabled = !hasPhoto || busy;
+    if (hint) hint.hidden = hasPhoto;
+    if (step) step.classList.toggle("is-done", hasPhoto);
+    // Once there is a photo, sending is the one primary action left.
+    label.classList.toggle("btn-primary", !hasPhoto);
+    label.classList.toggle("btn-secondary", hasPhoto);
+    label.textContent = hasPhoto ? form.dataset.msgRetake : label.dataset.first;
+  }
+
+  // The server could not use the photo (not a picture, damaged, too small): nothing is
+  // waiting to be sent; the worker takes it again.
+  function photoRefused(item) {
+    return item.status === "failed" && (item.fields || []).indexOf("photo") !== -1;
+  }
+
+  function showRefused(item) {
+    var box = document.getElementById("field-photo-refused");
+    if (!form || !box) return;
+    if (pendingPanel) pendingPanel.hidden = true;
+    if (pendingBadge) pendingBadge.hidden = true;
+    if (closeSection) closeSection.hidden = false;
+    box.querySelector("[data-reason]").textContent = item.message || "";
+    box.hidden = false;
+    hidePhoto(document.getElementById("field-preview"));
+    document.getElementById("field-photo").value = "";
+    preparing = null;
+    busy = false;
+    photoStep(false);
+    formSay("");
+  }
+
+  // Taking the photo again replaces the refused one: it could never be sent.
+  function dropRefused() {
+    return Q.forRequest(requestId).then(function (items) {
+      return Promise.all(items.filter(photoRefused).map(function (i) { return Q.remove(i.key); }));
+    }).catch(function () {});
   }
 
   // The request's version as this page shows it; a completion carries it to the server.
@@ -256,7 +313,10 @@
     return Q.forRequest(requestId).then(function (items) {
       var pending = items.filter(function (i) { return i.status === "pending"; })[0];
       var failed = items.filter(function (i) { return i.status === "failed"; })[0];
-      if (pending || failed) showQueued(pending || failed);
+      if (pending || failed) {
+        if (!pending && photoRefused(failed)) showRefused(failed);
+        else showQueued(pending || failed);
+      }
     }).catch(function () {});
   }
 
@@ -282,6 +342,8 @@
         item.status = "failed";
         item.error = result.error;
         item.message = result.message;
+        item.fields = result.fields;
+        if (photoRefused(item)) { showRefused(item); return; }
         showQueued(item);
         formSay("");
         submit.disabled = false;
@@ -324,7 +386,9 @@
       };
       // Stored before the first byte is sent, so neither a lost connection nor a closed
       // tab loses the photo.
-      return Q.put(item).then(function () { return send(item); }, function () {
+      return dropRefused().then(function () { return Q.put(item); }).then(function () {
+        return send(item);
+      }, function () {
         formSay(form.dataset.msgNoStorage);
         submit.disabled = false;
         busy = false;
@@ -334,13 +398,17 @@
 
   if (form && Q) {
     var input = document.getElementById("field-photo");
+    photoStep(false);
     input.addEventListener("change", function () {
       var file = input.files && input.files[0];
       if (!file) return;
+      document.getElementById("field-photo-refused").hidden = true;
       formSay(form.dataset.msgPreparing);
-      preparing = shrink(file);
-      preparing.then(function (blob) {
+      var shrinking = preparing = shrink(file);
+      shrinking.then(function (blob) {
+        if (preparing !== shrinking) return; // a newer photo was taken meanwhile
         showPhoto(document.getElementById("field-preview"), blob);
+        photoStep(true);
         formSay("");
       });
     });

@@ -5,7 +5,8 @@
  * imports this file), so either of them can send what the other stored.
  *
  * An item: { key, requestId, url, csrf, version, photo: Blob, title, createdAt,
- *            status: "pending" | "failed", error, message, leaseUntil, attempts }
+ *            status: "pending" | "failed", error, message, fields, leaseUntil, attempts }
+ * `fields` names the form fields the server refused ("photo": take the picture again).
  * `key` is made on the phone and sent as completion_key: the server records a completion
  * once per key, so sending an item twice changes nothing. `version` is the request's as the
  * job page showed it: if the request changed before the item got through, the server refuses
@@ -112,7 +113,8 @@
     }).join("");
   }
 
-  // One POST. Resolves { done, data } | { failed, message } | { retry, offline? }; never rejects.
+  // One POST. Resolves { done, data } | { failed, error, message, fields } | { retry, offline? };
+  // never rejects.
   function post(item, csrf) {
     var body = new FormData();
     body.append("photo", item.photo, "signed-work-order.jpg");
@@ -144,6 +146,7 @@
           status: response.status,
           error: (data && data.error) || "",
           message: (data && data.message) || "",
+          fields: (data && data.fields) || [],
         };
       }, function () { return { retry: true, status: response.status }; });
     }, function (error) {
@@ -162,7 +165,7 @@
         result.item = item;
         if (result.done) return remove(key).then(function () { return result; });
         var patch = result.failed
-          ? { status: "failed", error: result.error, message: result.message, leaseUntil: 0 }
+          ? { status: "failed", error: result.error, message: result.message, fields: result.fields, leaseUntil: 0 }
           : { leaseUntil: 0, lastError: result.message || String(result.status || "") };
         return update(key, patch).then(function () { return result; });
       });
@@ -186,6 +189,7 @@
             else if (result.failed) {
               summary.failed.push({
                 key: item.key, requestId: item.requestId, error: result.error, message: result.message,
+                fields: result.fields,
               });
             }
             else summary.waiting += 1;
