@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -54,6 +55,7 @@ JOB_FILTERS: dict[str, frozenset[State]] = {
     "open": CONTRACTOR_WORK_STATES,
     "checking": AWAITING_CHECK_STATES,
 }
+EMERGENCY_PRIORITY = "emergency"  # a category's priority that makes its requests emergencies
 
 
 @dataclass
@@ -229,9 +231,18 @@ async def handling_organisations(session: AsyncSession) -> list[Organisation]:
 
 @dataclass(frozen=True)
 class BoardFilters:
-    state: str | None = None  # a State, "open" (default), "overdue" or "all"
+    # A State, or a named group: "open" (default), "overdue", "emergency", "to_check", "all".
+    state: str | None = None
     category_id: int | None = None
     query: str = ""
+
+
+@dataclass(frozen=True)
+class ContractorLoad:
+    """A contractor's open jobs for one organisation, and how many of them are overdue."""
+
+    open_jobs: int = 0
+    overdue: int = 0
 
 
 @dataclass
@@ -239,6 +250,20 @@ class BoardRow:
     request: Request
     overdue: bool
     work_order: WorkOrder | None = None
+    # Who held the job before the current contractor (or before it was taken away).
+    previous_contractor_id: int | None = None
+    # The board's contractors and their load: read once per board and shared by its rows, so
+    # that the page, a row answered in place and the live board show the same numbers.
+    contractor_loads: Mapping[int, ContractorLoad] = field(default_factory=dict)
+
+
+def _is_overdue(now: datetime) -> ColumnElement[bool]:
+    return Request.state.in_(OPEN_WORK_STATES) & (Request.due_at < now)
+
+
+def _is_emergency() -> ColumnElement[bool]:
+    emergency_categories = select(Category.id).where(Category.priority == EMERGENCY_PRIORITY)
+    return Request.state.in_(OPEN_STATES) & Request.category_id.in_(emergency_categories)
 
 
 def _apply_filters(query: Select[Request], filters: BoardFilters, now: datetime) -> Select[Request]:
@@ -246,7 +271,11 @@ def _apply_filters(query: Select[Request], filters: BoardFilters, now: datetime)
     if state == "open":
         query = query.where(Request.state.in_(OPEN_STATES))
     elif state == "overdue":
-        query = query.where(Request.state.in_(OPEN_WORK_STATES), Request.due_at < now)
+        query = query.where(_is_overdue(now))
+    elif state == "emergency":
+        query = query.where(_is_emergency())
+    elif state == "to_check":
+        query = query.where(Request.state.in_(AWAITING_CHECK_STATES))
     elif state != "all":
         query = query.where(Request.state == state)
     if filters.category_id:
@@ -260,7 +289,7 @@ def _apply_filters(query: Select[Request], filters: BoardFilters, now: datetime)
 
 
 def _overdue_first(query: Select[Request], now: datetime) -> Select[Request]:
-    overdue = case((Request.state.in_(OPEN_WORK_STATES) & (Request.due_at < now), 0), else_=1)
+    overdue = case((_is_overdue(now), 0), else_=1)
     return query.order_by(overdue, Request.due_at, Request.id.desc())
 
 
@@ -285,7 +314,96 @@ async def dispatcher_board(svc: Services, actor: Actor, filters: BoardFilters) -
     query = select(Request).where(visible_to(actor))
     query = _overdue_first(_apply_filters(query, filters, now), now)
     async with svc.db.read() as session:
-        return await _rows(session, query, now)
+        return await _board_rows(session, actor, query, now)
+
+
+async def board_row(svc: Services, actor: Actor, request_id: int) -> BoardRow:
+    """One row of the board, as the board shows it. NotFound outside the person's reach."""
+    now = utcnow()
+    query = select(Request).where(Request.id == request_id, visible_to(actor))
+    async with svc.db.read() as session:
+        rows = await _board_rows(session, actor, query, now)
+    if not rows:
+        raise NotFound(_("Заявка не найдена."))
+    return rows[0]
+
+
+async def _board_rows(
+    session: AsyncSession, actor: Actor, query: Select[Request], now: datetime
+) -> list[BoardRow]:
+    rows = await _rows(session, query, now)
+    if not rows:
+        return rows
+    loads = await contractor_loads(session, actor.organisation_id, now)
+    previous = await _previous_contractors(session, [row.request for row in rows])
+    for row in rows:
+        row.contractor_loads = loads
+        row.previous_contractor_id = previous.get(row.request.id)
+    return rows
+
+
+async def contractor_loads(
+    session: AsyncSession, organisation_id: int | None, now: datetime
+) -> dict[int, ContractorLoad]:
+    """Open jobs and overdue ones per contractor, counting this organisation's requests only
+    (another organisation's work is not the dispatcher's to see). One query for all."""
+    overdue = func.count(case((Request.due_at < now, 1)))
+    counted = await session.execute(
+        select(Request.contractor_id, func.count(), overdue)
+        .where(
+            Request.organisation_id == organisation_id,
+            Request.contractor_id.is_not(None),
+            Request.state.in_(CONTRACTOR_WORK_STATES),
+        )
+        .group_by(Request.contractor_id)
+    )
+    return {cid: ContractorLoad(jobs, late) for cid, jobs, late in counted.tuples() if cid}
+
+
+async def _previous_contractors(session: AsyncSession, requests: list[Request]) -> dict[int, int]:
+    """For each request, the contractor of its latest work order that is no longer valid, when
+    another contractor (or nobody) holds the job now."""
+    held = {r.id: r.contractor_id for r in requests}
+    previous: dict[int, int] = {}
+    ended = await session.execute(
+        select(WorkOrder.request_id, WorkOrder.contractor_id)
+        .where(WorkOrder.request_id.in_(list(held)), WorkOrder.active.is_(False))
+        .order_by(WorkOrder.id)
+    )
+    for request_id, contractor_id in ended.tuples():
+        if contractor_id != held[request_id]:
+            previous[request_id] = contractor_id
+        else:
+            previous.pop(request_id, None)
+    return previous
+
+
+@dataclass(frozen=True)
+class BoardCounts:
+    """The figures above the board; each one opens the board filtered to what it counts."""
+
+    new: int
+    overdue: int
+    emergency: int
+    to_check: int
+
+
+async def board_counts(svc: Services, actor: Actor) -> BoardCounts:
+    """The organisation's new, overdue, emergency and checkable requests, in one query."""
+    now = utcnow()
+
+    def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.count(case((condition, 1)))
+
+    query = select(
+        counted(Request.state.in_(UNASSIGNED_STATES)),
+        counted(_is_overdue(now)),
+        counted(_is_emergency()),
+        counted(Request.state.in_(AWAITING_CHECK_STATES)),
+    ).where(visible_to(actor), Request.state.in_(OPEN_STATES))
+    async with svc.db.read() as session:
+        new, overdue, emergency, to_check = (await session.execute(query)).one()
+    return BoardCounts(new, overdue, emergency, to_check)
 
 
 async def contractor_jobs(svc: Services, actor: Actor, filters: BoardFilters) -> list[BoardRow]:

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from server.requests import queries
 from server.requests.actions import ActionInput, perform
 from server.requests.labels import done_label
+from server.requests.routes.dispatch import answers_in_place, board_url, row_in_place
 from server.requests.workflow import Action
 from server.shared.errors import InvalidInput, StaleChange
 from server.shared.forms import Form, Id, SeenVersion, read_upload
@@ -73,13 +74,23 @@ async def take_action(
     except ValueError:
         raise NotFoundException() from None
     actor = current_actor(request)
+    in_place = answers_in_place(request, request_id)
     try:
         data = await action_input(await request.form())
         outcome = await perform(services, actor, request_id, chosen, data)
     except StaleChange as exc:
+        if in_place:
+            return await row_in_place(
+                request, services, request_id, chosen, problem=exc.message, status_code=409
+            )
         context = await page_context(request, services, request_id, notice=exc.message)
         return render(request, "requests/detail.html", context, block="request", status_code=409)
     except InvalidInput as exc:
+        if in_place:
+            problem = next(iter(exc.fields.values()), exc.message)
+            return await row_in_place(
+                request, services, request_id, chosen, problem=problem, status_code=422
+            )
         context = await page_context(
             request,
             services,
@@ -90,6 +101,8 @@ async def take_action(
             notice=exc.fields.get("version"),
         )
         return render(request, "requests/detail.html", context, block="request", status_code=422)
+    if in_place:
+        return await row_in_place(request, services, request_id, chosen)
     if outcome.created:
         flash(request, done_label(chosen))
     if (
@@ -98,9 +111,14 @@ async def take_action(
     ):
         context = await page_context(request, services, request_id)
         return render(request, "requests/detail.html", context, block="request")
-    target = request.headers.get("hx-current-url") or f"/requests/{request_id}"
-    if actor.role in (Role.DISPATCHER,) and "/board" in target:
-        return redirect(request, "/board")
+    # Back where the action was taken: htmx names the page, a plain form its referrer.
+    target = (
+        request.headers.get("hx-current-url")
+        or request.headers.get("referer")
+        or f"/requests/{request_id}"
+    )
+    if actor.role is Role.DISPATCHER and (board := board_url(target)):
+        return redirect(request, board)  # the board as it was, filters included
     if actor.role is Role.CITY_ADMIN and "/admin/triage" in target:
         return redirect(request, "/admin/triage")  # routed from the queue: back to the queue
     return redirect(request, f"/requests/{request_id}")

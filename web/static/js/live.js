@@ -7,6 +7,7 @@
 // - a guard that never shows a timeline entry twice, and moves (not copies) list rows;
 // - keeping what the user is typing when their available actions are re-rendered;
 // - control messages (JSON, not HTML): "gone", "refresh";
+// - the board's counters, fetched again after its rows change;
 // - the optional sound for new requests on the board.
 (function () {
   "use strict";
@@ -240,7 +241,13 @@
     }
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function () {
+  document.addEventListener("htmx:wsAfterMessage", function (event) {
+    // The board's counters follow its rows: fetched again (debounced by their hx-trigger).
+    var root = event.target;
+    var counts = document.getElementById("board-counts");
+    if (counts && window.htmx && root && root.getAttribute && root.getAttribute("data-live") === "board") {
+      window.htmx.trigger(counts, "live-refresh");
+    }
     reopenDetails(openBefore);
     openBefore = [];
     if (keptActions) {
