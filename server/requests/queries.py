@@ -27,7 +27,7 @@ from server.db.models import (
 from server.i18n import gettext as _
 from server.requests import workflow
 from server.requests.deadlines import is_overdue
-from server.requests.timeline import active_work_order, facts_of
+from server.requests.timeline import QR_FLAGGED, active_work_order, facts_of
 from server.requests.visibility import visible_to
 from server.requests.workflow import (
     CONTRACTOR_WORK_STATES,
@@ -99,10 +99,13 @@ async def request_page(
             await session.scalars(select(Rating).where(Rating.request_id == request.id))
         ).first()
         facts = facts_of(request, order, rated=rating is not None)
+        shown = [TimelineEntry.request_id == request.id, TimelineEntry.id > after_entry]
+        if not workflow.sees_photo_check(actor.role):
+            shown.append(TimelineEntry.kind != QR_FLAGGED)
         timeline = list(
             await session.scalars(
                 select(TimelineEntry)
-                .where(TimelineEntry.request_id == request.id, TimelineEntry.id > after_entry)
+                .where(*shown)
                 .options(
                     selectinload(TimelineEntry.actor),
                     selectinload(TimelineEntry.actor_organisation),
