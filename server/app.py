@@ -88,6 +88,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
             action_spec=workflow.ACTIONS.__getitem__,
             actions_for=actions.actions_for,
             prints_work_orders=work_orders.prints_work_orders,
+            sees_photo_check=workflow.sees_photo_check,
             entry_label=labels.entry_label,
             role_label=labels.role_label,
             org_kind_label=labels.org_kind_label,

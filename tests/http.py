@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.world import PASSWORD
+from tests.world import PASSWORD, World
 
 CSRF_COOKIE = "zayavka_csrf"
 
@@ -24,6 +24,27 @@ def post(client: TestClient[Any], url: str, data: dict[str, Any] | None = None, 
     """A form POST with the CSRF token, as the browser sends it."""
     headers = {"x-csrftoken": csrf(client), **kwargs.pop("headers", {})}
     return client.post(url, data=data or {}, headers=headers, follow_redirects=False, **kwargs)
+
+
+def filed(
+    client: TestClient[Any],
+    world: World,
+    description: str,
+    building: str = "lenina12",
+    category: str = "leak",
+) -> int:
+    """File a request on the web as the signed-in resident; its id."""
+    response = post(
+        client,
+        "/requests/new",
+        {
+            "building_id": world.buildings[building],
+            "category_id": world.categories[category],
+            "description": description,
+        },
+    )
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
 
 
 def login(client: TestClient[Any], login_name: str, password: str = PASSWORD) -> None:

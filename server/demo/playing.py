@@ -30,12 +30,12 @@ from server.demo.script import (
     Step,
     contractor_for,
 )
-from server.i18n import gettext as _
 from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import TOWN_TZ, DeadlineRule, due_at, warn_at
 from server.requests.filing import NewRequest, file_request
 from server.requests.qr import job_url
 from server.requests.timeline import active_work_order
+from server.requests.work_orders import PRINTED, record_printing
 from server.requests.workflow import OPEN_WORK_STATES, Action, State
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
@@ -106,6 +106,15 @@ async def _take(
     contractor = (
         _actor(town.contractor_staff[request.contractor_id]) if request.contractor_id else None
     )
+    if step.action == "print":
+        async with svc.db.read() as session:
+            order = await active_work_order(session, request.id)
+        assert order is not None and contractor is not None
+        await record_printing(svc, contractor, order.id)
+        async with svc.db.read() as session:
+            printed = await session.get(Request, request.id)
+        assert printed is not None
+        return printed
     data = ActionInput(expected_version=request.version)
     action = Action.COMPLETE if step.action == "complete_noqr" else Action(step.action)
     actor = dispatcher
@@ -122,12 +131,9 @@ async def _take(
         # The first worker of each crew gets most jobs, so the demo `worker` has a full list.
         data.worker_id = (crew[-1] if request.id % 3 == 0 else crew[0]).id
     elif action is Action.START:
-        if request.state == State.REWORK:
-            # Back for rework: the crew already holds the sheet and just presses «Начать».
-            actor = await _crew_member(svc, request) or contractor
-        else:
-            actor = contractor
-            data.reason = _("Заказ-наряд распечатан")
+        # Back for rework the crew already holds the sheet; a first start is the desk's.
+        rework = request.state == State.REWORK
+        actor = (await _crew_member(svc, request) if rework else None) or contractor
     elif action is Action.COMPLETE:
         async with svc.db.read() as session:
             order = await active_work_order(session, request.id)
@@ -253,9 +259,10 @@ async def _backdate(
                 current = orders[int(entry.data["work_order_id"])]
                 current.created_at = moment
                 assigned_at = assigned_at or moment
+            elif entry.kind == PRINTED and current is not None:
+                current.printed_at = current.printed_at or moment
             elif entry.kind == "start" and current is not None:
                 current.started_at = current.started_at or moment
-                current.printed_at = current.printed_at or moment
             elif entry.kind == "complete":
                 order = orders[int(entry.data["work_order_id"])]
                 order.completed_at = moment

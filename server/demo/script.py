@@ -11,7 +11,9 @@ from server.demo.town import DAY
 
 @dataclass(frozen=True)
 class Step:
-    action: str  # a workflow Action value, or "complete_noqr" (a photo without the QR code)
+    # A workflow Action value, "complete_noqr" (a photo without the QR code), or "print" (the
+    # contractor prints the work order: a note on the timeline, the state stays).
+    action: str
     arg: Any = None
     after: float | None = None  # minutes after the previous step; None: a usual pace
 
@@ -33,8 +35,8 @@ def _s(action: str, arg: Any = None, after: float | None = None) -> Step:
 
 
 ASSIGN, WORKER, START, COMPLETE = _s("assign"), _s("assign_worker"), _s("start"), _s("complete")
-VERIFY, CONFIRM = _s("verify"), _s("confirm")
-WORKING = (ASSIGN, WORKER, START)
+VERIFY, CONFIRM, PRINT = _s("verify"), _s("confirm"), _s("print")
+WORKING = (ASSIGN, WORKER, PRINT, START)
 DONE = (*WORKING, COMPLETE)
 VERIFIED = (*DONE, VERIFY)
 CLOSED = (*VERIFIED, CONFIRM)
@@ -112,10 +114,10 @@ SCRIPT: list[Spec] = [
          rated(5, "Откачали и прочистили за пару часов.")),
     Spec("resident4", "stroit19", "", "emergency_leak",
          "Прорвало трубу отопления в подвале, пар идёт из окон подвала.", "1d 06:40",
-         (ASSIGN, WORKER, START, _s("complete_noqr"))),
+         (ASSIGN, WORKER, PRINT, START, _s("complete_noqr"))),
     Spec("resident4", "stroit19", "", "lift",
          "Не работает лифт в первом подъезде, горит «Перегрузка».", "2d 08:00",
-         (ASSIGN, WORKER)),
+         (ASSIGN, WORKER, PRINT)),
     Spec("resident4", "stroit19", "8", "emergency_leak",
          "Течёт стояк в туалете, заливает соседей снизу!", "50m", ()),
     Spec("resident4", "stroit19", "", "other",
@@ -165,7 +167,7 @@ SCRIPT: list[Spec] = [
     Spec(MOROZOV, "avtodor2", "15", "other",
          "В новом доме не работает освещение во дворе и у подъездов.", "7d 10:30",
          (_s("route", ("uk1", "Дом передан в управление УК ЖилСервис, договор подписан."),
-             after=150), ASSIGN, WORKER, START)),
+             after=150), ASSIGN, WORKER, PRINT, START)),
     Spec(MOROZOV, "avtodor2", "15", "intercom", "Нет домофона в нашем подъезде.", "1d 10:00",
          ()),
     Spec(SAFINA, "avtodor4", "21", "emergency_leak", "Течёт вода с потолка в ванной!", "40m",
@@ -189,6 +191,7 @@ def contractor_for(category: str) -> list[str]:
 WORK_SHARE = {"assign": 0.07, "assign_worker": 0.04, "start": 0.22, "complete": 0.45}
 WORK_CAP = {"assign": 360, "assign_worker": 180, "start": 2 * DAY, "complete": 3 * DAY}
 HABIT = {
+    "print": (5, 45),
     "verify": (40, 240),
     "confirm": (120, 1200),
     "rate": (1, 6),
@@ -200,5 +203,6 @@ HABIT = {
     "transfer": (10, 40),
     "route": (60, 180),
 }
-STAFF_ACTIONS = {"assign", "assign_worker", "start", "complete", "verify", "return", "decline"}
+STAFF_ACTIONS = {"assign", "assign_worker", "print", "start", "complete", "verify", "return"}
+STAFF_ACTIONS |= {"decline"}
 RESIDENT_ACTIONS = {"confirm", "dispute", "rate"}

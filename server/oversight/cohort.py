@@ -191,6 +191,32 @@ async def rework_and_ratings(
     return found
 
 
+async def transfers(
+    session: AsyncSession, period: Period, scope: Scope
+) -> list[tuple[Key, dict[str, int]]]:
+    """Transfers of the cohort's requests to another organisation, per cell of the organisation
+    that handed them away (as the entry wrote it down): the request itself counts with the
+    organisation it went to."""
+    away = TimelineEntry.data["from_organisation_id"].as_integer()
+    conditions = [
+        TimelineEntry.kind == Action.TRANSFER.value,
+        Request.created_at >= period.start,
+        Request.created_at < period.end,
+    ]
+    if scope.organisation_id is not None:
+        conditions.append(away == scope.organisation_id)
+    if scope.category_id is not None:
+        conditions.append(Request.category_id == scope.category_id)
+    handed = (
+        select(away.label("org"), Request.category_id.label("cat"))
+        .join(Request, Request.id == TimelineEntry.request_id)
+        .where(*conditions)
+        .subquery()
+    )
+    query = select(handed.c.org, handed.c.cat, func.count()).group_by(handed.c.org, handed.c.cat)
+    return [((org, cat), {"transferred": int(n)}) for org, cat, n in await session.execute(query)]
+
+
 async def closings(session: AsyncSession, period: Period, scope: Scope) -> dict[date, int]:
     """Requests closed in each step of the period, whenever they were filed."""
     closed = (

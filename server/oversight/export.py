@@ -281,6 +281,7 @@ def _figures_sheet(book: Workbook, board: Dashboard, bold: Font) -> None:
         _("Без доработки, %"),
         _("Возвратов"),
         _("Споров"),
+        _("Передано другим"),
         _("Средняя оценка"),
     ]
     sheet.append([_header(sheet, n, bold) for n in names])
@@ -304,6 +305,7 @@ def _figures_sheet(book: Workbook, board: Dashboard, bold: Font) -> None:
                 _pct(f.without_rework_share),
                 f.returns,
                 f.disputes,
+                f.transferred,
                 round(f.rating, 2) if f.rating is not None else None,
             ]
         )

@@ -82,6 +82,7 @@ class Figures:
     closed_without_rework: int = 0
     returns: int = 0  # the dispatcher sent the work back
     disputes: int = 0  # the resident did not accept the work
+    transferred: int = 0  # handed by this organisation to another one
     rating_count: int = 0
     rating_sum: int = 0
     to_assign: Durations = field(default_factory=Durations)
@@ -179,9 +180,10 @@ async def dashboard(
             return await query(session)
 
     # Independent reads, each on its own connection: the slowest one sets the pace.
-    cells, extras, closings, (orgs, cats) = await asyncio.gather(
+    cells, extras, transfers, closings, (orgs, cats) = await asyncio.gather(
         read(lambda s: cohort.cells(s, period, scope, now)),
         read(lambda s: cohort.rework_and_ratings(s, period, scope)),
+        read(lambda s: cohort.transfers(s, period, scope)),
         read(lambda s: cohort.closings(s, period, scope)),
         read(cohort.names),
     )
@@ -193,7 +195,7 @@ async def dashboard(
         for group in _groups_of(cell.key):
             groups[group].add_counts(cell.counts)
             runs[group].append(cell)
-    for key, counts in extras:
+    for key, counts in [*extras, *transfers]:
         for group in _groups_of(key):
             groups[group].add_counts(counts)
     for group, found in runs.items():

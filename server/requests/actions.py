@@ -27,7 +27,15 @@ from server.i18n import gettext as _
 from server.requests import media, workflow
 from server.requests.filing import Outcome
 from server.requests.qr import QrCheck, check_work_order_photo
-from server.requests.timeline import active_work_order, event_of, facts_of, is_rated, timeline_entry
+from server.requests.timeline import (
+    QR_CONFIRMED,
+    QR_FLAGGED,
+    active_work_order,
+    event_of,
+    facts_of,
+    is_rated,
+    timeline_entry,
+)
 from server.requests.workflow import ACTIONS, Action, ActionSpec, FormKind, RequestFacts, State
 from server.shared.errors import Forbidden, InvalidInput, NotFound, StaleChange, TransitionRefused
 from server.shared.forms import clean_text
@@ -350,11 +358,19 @@ USE_CASES: dict[Action, UseCase] = {
 
 
 def _qr_entry(request: Request, check: QrCheck, at: datetime) -> TimelineEntry:
-    kind = "qr_confirmed" if check.status == "confirmed" else "qr_flagged"
+    confirmed = check.status == "confirmed"
     data: dict[str, object] = {"status": check.status}
     if check.found:
         data["found"] = check.found[:500]
-    return timeline_entry(request, SYSTEM_ACTOR, kind, text=check.reason, data=data, at=at)
+    # A confirmed check says all in its headline; a flagged one says why in its text.
+    return timeline_entry(
+        request,
+        SYSTEM_ACTOR,
+        QR_CONFIRMED if confirmed else QR_FLAGGED,
+        text="" if confirmed else check.reason,
+        data=data,
+        at=at,
+    )
 
 
 async def _contractor_for(

@@ -29,7 +29,7 @@ from server.db.models import (
 from server.i18n import gettext as _
 from server.requests import workflow
 from server.requests.deadlines import is_overdue
-from server.requests.timeline import active_work_order, facts_of
+from server.requests.timeline import QR_FLAGGED, active_work_order, facts_of
 from server.requests.visibility import visible_to
 from server.requests.workflow import (
     CONTRACTOR_WORK_STATES,
@@ -174,7 +174,12 @@ async def _page_of(session: AsyncSession, actor: Actor, read: RequestRead) -> Re
     actions = workflow.available_actions(actor, read.facts)
     page = RequestPage(
         request=request,
-        timeline=read.timeline,
+        # The QR check's doubts are the organisation's business, not the resident's.
+        timeline=[
+            entry
+            for entry in read.timeline
+            if entry.kind != QR_FLAGGED or workflow.sees_photo_check(actor.role)
+        ],
         attachments=read.attachments,
         work_order=read.work_order,
         rating=read.rating,

@@ -13,6 +13,10 @@ from server.requests.workflow import RequestFacts, State
 from server.shared.events import RequestEvent
 from server.shared.roles import Actor
 
+# What the QR check of a signed photo writes on the timeline.
+QR_CONFIRMED = "qr_confirmed"
+QR_FLAGGED = "qr_flagged"  # shown only where `workflow.sees_photo_check` holds
+
 
 def facts_of(request: Request, work_order: WorkOrder | None, rated: bool = False) -> RequestFacts:
     return RequestFacts(

@@ -1,4 +1,8 @@
-"""Work orders (заказ-наряды): the printed sheet, and starting work by printing it."""
+"""Work orders (заказ-наряды): the printed sheet, and the note on the timeline that it was printed.
+
+Printing says nothing about the work: the request keeps its state until the worker or the
+contractor's dispatcher presses «Начать работы» (or completes the job). Showing the sheet writes
+nothing, so a link preview or a reload leaves no trace; the «Печать» button posts the note."""
 
 from __future__ import annotations
 
@@ -7,20 +11,22 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.models import Request, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import workflow
-from server.requests.actions import ActionInput, perform
 from server.requests.qr import job_url, qr_svg
-from server.requests.timeline import active_work_order, facts_of
-from server.requests.workflow import Action
+from server.requests.timeline import active_work_order, event_of, facts_of, timeline_entry
+from server.requests.workflow import CONTRACTOR_WORK_STATES, State
 from server.shared.errors import NotFound
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
 
 # Who is offered the printed sheet on the request page: the people who hand it out or carry it.
 PRINTING_ROLES = frozenset({Role.DISPATCHER, Role.CONTRACTOR, Role.WORKER})
+# The timeline entry that says the sheet was printed (labels.entry_label names it).
+PRINTED = "print"
 
 
 def prints_work_orders(role: str) -> bool:
@@ -73,19 +79,48 @@ async def _load(svc: Services, actor: Actor, order_id: int) -> tuple[WorkOrder, 
 
 
 async def print_sheet(svc: Services, actor: Actor, order_id: int) -> PrintSheet:
-    """The sheet to print. Printing at the contractor's desk starts the work."""
+    """The sheet to print. Reading it changes nothing."""
     order, request, is_current = await _load(svc, actor, order_id)
-    if (
-        is_current
-        and actor.role is Role.CONTRACTOR
-        and workflow.may(actor, Action.START, facts_of(request, order))
-    ):
-        printed = ActionInput(expected_version=request.version, reason=_("Заказ-наряд распечатан"))
-        await perform(svc, actor, request.id, Action.START, printed)
-        async with svc.db.begin() as session:
-            stored = await session.get(WorkOrder, order.id)
-            if stored is not None:
-                stored.printed_at = stored.printed_at or utcnow()
-        order, request, is_current = await _load(svc, actor, order_id)
     url = job_url(svc.settings.base_url, order.token)
     return PrintSheet(order, request, url, Markup(qr_svg(url)), is_current)
+
+
+async def record_printing(svc: Services, actor: Actor, order_id: int) -> bool:
+    """Note «Заказ-наряд распечатан» on the timeline, once per work order; the state stays.
+
+    False when nothing was written: the sheet was printed before, it no longer holds, or the
+    contractor no longer holds the job (a sheet printed for the file)."""
+    await _load(svc, actor, order_id)  # NotFound for anyone who may not see the sheet
+    try:
+        async with svc.db.begin() as session:
+            order = await session.get(WorkOrder, order_id)
+            request = await session.get(Request, order.request_id) if order else None
+            if (
+                order is None
+                or request is None
+                or not order.active
+                or order.printed_at is not None
+                or State(request.state) not in CONTRACTOR_WORK_STATES
+            ):
+                return False
+            now = utcnow()
+            order.printed_at = now
+            # Touching the request raises its version: of two prints at once, one writes.
+            request.updated_at = now
+            entry = timeline_entry(
+                request,
+                actor,
+                PRINTED,
+                from_state=request.state,
+                to_state=request.state,
+                data={"work_order_id": order.id},
+                at=now,
+            )
+            session.add(entry)
+            await session.flush()
+            event = event_of(request, entry)
+            await svc.record(session, event)
+    except StaleDataError:
+        return False
+    await svc.announce([event])
+    return True

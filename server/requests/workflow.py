@@ -307,6 +307,14 @@ VIEW_REACH: dict[Role, Reach] = {
 }
 
 
+def sees_photo_check(role: str) -> bool:
+    """Is the QR check of the signed work order's photo shown to this role?
+
+    A photo that needs checking is the organisation's business with its contractor: it is
+    shown to the organisations' people, never to the resident, whatever the request's state."""
+    return role != Role.RESIDENT
+
+
 @dataclass(frozen=True, slots=True)
 class RequestFacts:
     """What the rules need to know about one request."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
+from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.requests import queries, work_orders
 from server.requests.queries import BoardFilters
 from server.shared.guards import current_actor, roles
-from server.shared.rendering import render
+from server.shared.rendering import redirect, render, wants_json
 from server.shared.roles import Role
 from server.shared.services import Services
 
@@ -51,17 +52,27 @@ async def job_by_token(request: Request[Any, Any, Any], services: Services, toke
     return Redirect(f"/requests/{request_id}", status_code=303)
 
 
-@get(
-    "/work-orders/{order_id:int}/print",
-    guards=[roles(Role.CONTRACTOR, Role.WORKER, Role.DISPATCHER)],
-    name="print_work_order",
-)
+printing_staff = [roles(*work_orders.PRINTING_ROLES)]
+
+
+@get("/work-orders/{order_id:int}/print", guards=printing_staff, name="print_work_order")
 async def print_work_order(
     request: Request[Any, Any, Any], services: Services, order_id: int
 ) -> Template:
-    svc = services
-    sheet = await work_orders.print_sheet(svc, current_actor(request), order_id)
+    """The sheet, ready to print. A GET writes nothing: a link preview prints nothing."""
+    sheet = await work_orders.print_sheet(services, current_actor(request), order_id)
     return render(request, "contractor/print.html", {"user": request.scope["user"], "sheet": sheet})
 
 
-ROUTES = [jobs, job_by_token, print_work_order]
+@post("/work-orders/{order_id:int}/print", guards=printing_staff, name="record_printing")
+async def record_printing(
+    request: Request[Any, Any, Any], services: Services, order_id: int
+) -> Response[None] | Redirect | ClientRedirect:
+    """The «Печать» button: the timeline notes the printing, then the browser prints."""
+    await work_orders.record_printing(services, current_actor(request), order_id)
+    if wants_json(request):  # app.js: the browser prints once the note is written
+        return Response(None, status_code=204)
+    return redirect(request, f"/work-orders/{order_id}/print")
+
+
+ROUTES = [jobs, job_by_token, print_work_order, record_printing]

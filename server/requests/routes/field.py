@@ -10,11 +10,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
 from server.requests import field, queries
-from server.requests.labels import state_label
+from server.requests.actions import ActionInput, perform
+from server.requests.labels import done_label, state_label
 from server.requests.workflow import FIXED_STATES, Action, State
 from server.shared.errors import DomainError, InvalidInput, StaleChange
 from server.shared.forms import REQUEST_BODY_LIMIT_BYTES, Form, SeenVersion, read_upload
@@ -48,6 +50,7 @@ async def _job_context(
         "page": page,
         "req": page.request,
         "signed": signed[-1] if signed else None,
+        "can_start": Action.START in page.actions,
         "can_complete": Action.COMPLETE in page.actions,
         "finished": State(page.request.state) in FIXED_STATES,
         "errors": {},
@@ -60,6 +63,28 @@ async def field_job(
     request: Request[Any, Any, Any], services: Services, request_id: int
 ) -> Template:
     return render(request, "field/job.html", await _job_context(request, services, request_id))
+
+
+class StartForm(Form):
+    expected_version: SeenVersion = msgspec.field(name="version")
+
+
+@post("/field/jobs/{request_id:int}/start", guards=field_staff, name="field_start")
+async def field_start(
+    request: Request[Any, Any, Any], services: Services, request_id: int
+) -> Redirect | ClientRedirect | Template:
+    """«Начать работы» on the phone: the resident reads that the contractor is at work."""
+    try:
+        sent = StartForm.parse(await request.form())
+        data = ActionInput(expected_version=sent.expected_version)
+        outcome = await perform(services, current_actor(request), request_id, Action.START, data)
+    except (InvalidInput, StaleChange) as exc:
+        notice = exc.message if isinstance(exc, StaleChange) else exc.fields.get("version")
+        context = await _job_context(request, services, request_id, notice=notice)
+        return render(request, "field/job.html", context, status_code=exc.status_code)
+    if outcome.created:
+        flash(request, done_label(Action.START))
+    return redirect(request, f"/field/jobs/{request_id}")
 
 
 @post(
@@ -128,4 +153,4 @@ def _message(exc: DomainError) -> str:
 # /sw-field-sync.js (service_worker/field_sync.js) is served by server/routes/pwa.py.
 
 
-ROUTES = [field_jobs, field_job, field_complete]
+ROUTES = [field_jobs, field_job, field_start, field_complete]

@@ -107,9 +107,11 @@ async def test_one_change_costs_the_same_database_work_for_5_and_for_50_open_pag
     many, many_received = await _one_change(world, 50)
     assert few, "the live views read the change from the database"
     assert len(many) == len(few), "\n".join(many)
-    # Every page of one audience got the very same bytes, whatever the number of pages.
+    # Pages of one audience share the bytes: one message per state the pages are in, and they
+    # are in at most two (pages opened more than a second apart read the request afresh, and
+    # a relative time on it may have moved on), whatever the number of pages.
     for who in (*REQUEST_VIEWERS, "board"):
-        assert len(many_received[who]) == 1, who
-        assert len(few_received[who]) == 1, who
+        assert len(many_received[who]) <= 2, who
+        assert len(few_received[who]) <= 2, who
     # And the audiences differ: the resident is not shown what the dispatcher is.
     assert many_received["resident"] != many_received["dispatcher"]

@@ -110,13 +110,16 @@ def run_journey(world: World, filed_by: str) -> None:
         assert f'id="row-{request_id}"' in board
         act(staff["dispatcher"], request_id, "assign", contractor_id=world.orgs["c1"])
 
-        # 3. The contractor assigns a worker and prints the work order; printing starts work.
+        # 3. The contractor assigns a worker, prints the work order and starts the work.
         act(staff["contractor"], request_id, "assign_worker", worker_id=world.users["worker"])
         detail = staff["contractor"].get(f"/requests/{request_id}").text
         sheet = staff["contractor"].get(print_url_of(detail))
         assert sheet.status_code == 200
         job_url = job_url_from_print(sheet.text)
         assert decode_svg_qr(sheet.text) == job_url
+        assert post(staff["contractor"], print_url_of(detail)).status_code == 303
+        assert "В работе" not in resident.get(f"/requests/{request_id}").text  # printed only
+        act(staff["contractor"], request_id, "start")
         assert "В работе" in resident.get(f"/requests/{request_id}").text
 
         # 4. The worker opens the QR link (signed in) and completes with the signed photo.
@@ -161,6 +164,7 @@ def run_journey(world: World, filed_by: str) -> None:
             "Заявка подана",
             "Назначен подрядчик",
             "Назначен исполнитель",
+            "Заказ-наряд распечатан",
             "Работы начаты",
             "Работы выполнены",
             "QR-код заказ-наряда подтверждён",

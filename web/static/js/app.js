@@ -18,18 +18,30 @@
   // Disable a form's submit button while it is being sent, so a double click files once.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!(form instanceof HTMLFormElement) || form.hasAttribute("hx-post")) return;
+    // A print form stays on its page, so its button must stay pressable.
+    if (!(form instanceof HTMLFormElement) || form.hasAttribute("hx-post") || form.hasAttribute("data-print")) return;
     var buttons = form.querySelectorAll("button[type=submit], button:not([type])");
     setTimeout(function () {
       buttons.forEach(function (b) { b.disabled = true; b.setAttribute("aria-busy", "true"); });
     }, 0);
   });
-  // Buttons that only reload or print the page (no inline handlers: the CSP forbids them).
+  // Buttons that only reload the page (no inline handlers: the CSP forbids them).
   document.addEventListener("click", function (event) {
-    var target = event.target instanceof Element ? event.target.closest("[data-reload], [data-print]") : null;
-    if (!target) return;
-    if (target.hasAttribute("data-reload")) location.reload();
-    else window.print();
+    var target = event.target instanceof Element ? event.target.closest("[data-reload]") : null;
+    if (target) location.reload();
+  });
+  // The print form notes on the request's timeline that the sheet was printed, then prints;
+  // the sheet prints even if the note could not be sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-print")) return;
+    event.preventDefault();
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "Accept": "application/json", "x-csrftoken": pageToken() },
+      credentials: "same-origin",
+    }).catch(function () {}).then(function () { window.print(); });
   });
   // A live count of what is left of a text's limit (data-count-of names the field). The
   // field has no maxlength, which would cut a pasted text silently; the server refuses an
