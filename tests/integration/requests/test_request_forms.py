@@ -36,6 +36,8 @@ def test_the_board_filters_by_each_state_a_dispatcher_works_with(world: World) -
         assert values == [
             "open",
             "overdue",
+            "emergency",
+            "to_check",
             "new",
             "assigned",
             "in_progress",
