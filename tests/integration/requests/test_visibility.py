@@ -200,11 +200,11 @@ def test_the_lists_show_what_may_view_allows_in_the_states_they_are_for(
             if g.facts.state in states and may_view(viewers[viewer], g.facts)
         }
 
-    # «В работе»: work owed by the contractor, and work reported done until it is checked.
-    in_work = {State.ASSIGNED, State.IN_PROGRESS, State.REWORK, State.DONE}
+    # «В работе»: the work the contractor still owes (work reported done waits under
+    # «Ждут проверки»).
     owed = {State.ASSIGNED, State.IN_PROGRESS, State.REWORK}
     lists = run_async(_lists, world)
-    assert lists["contractor jobs"] == allowed("contractor", in_work)
-    assert lists["worker jobs"] == allowed("worker", in_work)
+    assert lists["contractor jobs"] == allowed("contractor", owed)
+    assert lists["worker jobs"] == allowed("worker", owed)
     assert lists["worker day"] == allowed("worker", owed)
     assert lists["new on the board"] == allowed("dispatcher", {State.NEW})
