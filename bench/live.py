@@ -66,6 +66,11 @@ class Result:
     bare_connect_seconds: float
     message_bytes: int
     post_p50: float
+    # A page GET and a filing elsewhere in town: idle, and while the change fans out.
+    get_idle_p99: float
+    get_load_p99: float
+    filing_idle_p99: float
+    filing_load_p99: float
 
     def row(self) -> str:
         ratio = self.last_p99 / self.bare_last_p99 if self.bare_last_p99 else float("nan")
@@ -75,15 +80,18 @@ class Result:
             f"| {self.bare_last_p50 * 1000:.0f} | {self.bare_last_p99 * 1000:.0f} | {ratio:.1f} "
             f"| {self.rss_per_connection_kib:.0f} / {self.bare_rss_per_connection_kib:.0f} "
             f"| {self.connect_seconds:.1f} / {self.bare_connect_seconds:.1f} "
-            f"| {self.message_bytes} | {self.post_p50 * 1000:.0f} |"
+            f"| {self.message_bytes} | {self.post_p50 * 1000:.0f} "
+            f"| {self.get_idle_p99 * 1000:.0f} / {self.get_load_p99 * 1000:.0f} "
+            f"| {self.filing_idle_p99 * 1000:.0f} / {self.filing_load_p99 * 1000:.0f} |"
         )
 
 
 HEADER = (
     "| scenario | bus | database | N pages | rounds | last page p50, ms | last page p99, ms "
     "| bare p50, ms | bare p99, ms | p99 ratio | RSS per connection, KiB (project / bare) "
-    "| opening N pages, s (project / bare) | message, bytes | the POST p50, ms |"
-    "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| opening N pages, s (project / bare) | message, bytes | the POST p50, ms "
+    "| page GET p99 idle / under fan-out, ms | filing p99 idle / under fan-out, ms |"
+    "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -192,7 +200,10 @@ def _a_row(message: str) -> bool:
 
 
 async def last_arrival(
-    sockets: list[Any], arrived: Callable[[str], bool], change: Callable[[], Awaitable[None]]
+    sockets: list[Any],
+    arrived: Callable[[str], bool],
+    change: Callable[[], Awaitable[None]],
+    during: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[float, float, int]:
     """(seconds from the change to the last page receiving it, the change's own seconds,
     the size of what the first page received)."""
@@ -212,6 +223,8 @@ async def last_arrival(
     sent = time.perf_counter()
     await change()
     took = time.perf_counter() - sent
+    if during is not None:
+        await during()  # while the pages are still receiving the change
     await asyncio.wait_for(asyncio.gather(*waiting), 120)
     return max(arrivals) - sent, took, sizes[0]
 
@@ -257,6 +270,18 @@ async def measure(
         await asyncio.wait_for(ws.recv(), 60)
         return ws
 
+    elsewhere = world.buildings["sovet7"]  # another organisation's house: on none of the pages
+    gets: dict[str, list[float]] = {"idle": [], "load": []}
+    filings: dict[str, list[float]] = {"idle": [], "load": []}
+
+    async def side_calls(when: str) -> None:
+        started = time.perf_counter()
+        await dispatcher.page(f"/requests/{request_id}")
+        gets[when].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await file_request(resident, elsewhere, category, "Рядом")
+        filings[when].append(time.perf_counter() - started)
+
     project = await open_pages(watch_pid, clients, project_page)
     ceiling = await open_pages(ceiling_pid, clients, ceiling_page)
     poke = httpx.AsyncClient(base_url=ceiling_base, timeout=10)
@@ -265,6 +290,8 @@ async def measure(
     posts: list[float] = []
     size = 0
     try:
+        for _ in range(rounds):
+            await side_calls("idle")
         for n in range(rounds):
             mark = f"Замер {n}"
             if scenario == "request":
@@ -287,6 +314,7 @@ async def measure(
                 # A board row shows no description: the one change of the round is the row.
                 (lambda m, mark=mark: mark in m) if scenario == "request" else _a_row,
                 change,
+                lambda: side_calls("load"),
             )
             last.append(seconds)
             posts.append(took)
@@ -324,6 +352,10 @@ async def measure(
         "bare_connect_seconds": ceiling.connect_seconds,
         "message_bytes": size,
         "post_p50": statistics.median(posts),
+        "get_idle_p99": percentile(gets["idle"], 0.99),
+        "get_load_p99": percentile(gets["load"], 0.99),
+        "filing_idle_p99": percentile(filings["idle"], 0.99),
+        "filing_load_p99": percentile(filings["load"], 0.99),
     }
 
 
