@@ -156,6 +156,7 @@ async def delete_my_account(
         await personal_data.delete_account(
             services.db, user.id, form.password, request.app.stores.get("sessions")
         )
+        await services.account_changed(user.id)
     except InvalidInput as exc:
         return render(
             request,

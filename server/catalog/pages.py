@@ -74,6 +74,8 @@ class EditPages(Generic[F, Shown, Saved]):
     update: Callable[[Database, Actor, int, F], Awaitable[Saved]] | None = None
     updated: Callable[[Saved], tuple[str, str]] | None = None
     never_shown: frozenset[str] = field(default_factory=frozenset)  # e.g. a password
+    # After a saved change (committed): e.g. tell the person's open live pages.
+    after_update: Callable[[Services, Saved], Awaitable[None]] | None = None
 
     async def page(
         self,
@@ -153,7 +155,10 @@ class EditPages(Generic[F, Shown, Saved]):
             actor = current_actor(request)
 
             async def save(form: F) -> Saved:
-                return await update(services.db, actor, record_id, form)
+                saved = await update(services.db, actor, record_id, form)
+                if pages.after_update is not None:
+                    await pages.after_update(services, saved)
+                return saved
 
             return await pages._save(request, services, record_id, save, updated)
 

@@ -141,6 +141,8 @@ USER_PAGES: EditPages[UserForm, User, User] = EditPages(
     update=accounts.update_user,
     updated=lambda u: (_("Изменения сохранены."), _found_user(u)),
     never_shown=frozenset({"password"}),
+    # A new role or organisation changes what the person may watch.
+    after_update=lambda services, user: services.account_changed(user.id),
 )
 EDIT_PAGES: list[EditPages[Any, Any, Any]] = [
     ORGANISATION_PAGES,
@@ -316,6 +318,7 @@ async def user_active(request: Request[Any, Any, Any], services: Services, user_
         changed = await accounts.set_user_active(
             services.db, current_actor(request), user_id, active
         )
+        await services.account_changed(changed.id)
     except InvalidInput as exc:
         return await _users_page(request, services, errors={user_id: exc.fields}, status_code=422)
     message = (

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from broadcaster import Broadcast
 
 from server.live.backends import SupervisedBackend, backend_for, split_url
-from server.shared.events import RequestEvent
+from server.shared.events import AccountEvent, RequestEvent
 from server.shared.outage import Backoff
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Resync:
     reason: str = "reconnect"
 
 
-BusMessage = RequestEvent | Resync
+BusMessage = RequestEvent | AccountEvent | Resync
 
 
 def parse_message(raw: str) -> BusMessage | None:
@@ -51,6 +51,9 @@ def parse_message(raw: str) -> BusMessage | None:
         return None
     if data.get("resync"):
         return Resync(str(data.get("reason") or "peer"))
+    if data.get("kind") == "account":
+        user_id = data.get("user_id")
+        return AccountEvent(user_id) if isinstance(user_id, int) else None
     try:
         return RequestEvent.loads(raw)
     except (TypeError, ValueError):
@@ -156,7 +159,7 @@ class EventBus:
         for subscription in list(self._subscriptions):
             subscription.deliver(message)
 
-    async def publish(self, event: RequestEvent) -> None:
+    async def publish(self, event: RequestEvent | AccountEvent) -> None:
         """Tell every process. Never raises; waits at most `publish_timeout`."""
         if not self._started:
             self._deliver(event)
@@ -175,7 +178,7 @@ class EventBus:
             self._paused_until = loop.time() + self.pause_after_failure
             self._fallback(event)
 
-    def _fallback(self, event: RequestEvent) -> None:
+    def _fallback(self, event: RequestEvent | AccountEvent) -> None:
         # This process's pages still hear of it; the others get a resync once the bus works.
         self.dropped += 1
         self._deliver(event)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from server.db.models import utcnow
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
+from server.shared.events import AccountEvent
 from server.shared.services import Services
 
 if TYPE_CHECKING:
@@ -80,6 +81,13 @@ class Hub:
     # ---- what changed ----
 
     def dispatch(self, message: BusMessage) -> None:
+        if isinstance(message, AccountEvent):
+            # Who may watch was decided at the handshake: the pages reconnect and are asked
+            # again (a switched-off account is then signed out, a new role sees its own pages).
+            for view in self.views:
+                if view.viewer.user.id == message.user_id:
+                    view.shutdown()
+            return
         self._next_change()
         for view in self.views:
             if isinstance(message, Resync):

@@ -24,3 +24,15 @@ class RequestEvent:
     def loads(cls, raw: str) -> RequestEvent:
         data = json.loads(raw)
         return cls(**{k: data.get(k) for k in cls.__slots__ if k in data})
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEvent:
+    """Someone's account changed (switched off, another role or organisation, deleted): their
+    open live pages must ask again whether they may watch."""
+
+    user_id: int
+    kind: str = "account"
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.settings import Settings
-from server.shared.events import RequestEvent
+from server.shared.events import AccountEvent, RequestEvent
 
 # Called inside the transaction that records an event, e.g. to write push messages to the
 # outbox, so that they exist exactly when the change does.
@@ -43,6 +43,10 @@ class Services:
         wake = self.outbox_committed
         if wake is not None and session.info.pop(OUTBOX_WRITTEN, False):
             sa_event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
+
+    async def account_changed(self, user_id: int) -> None:
+        """After commit: the person's open live pages are closed and must be admitted again."""
+        await self.bus.publish(AccountEvent(user_id))
 
     async def announce(self, events: list[RequestEvent]) -> None:
         """After commit: tell open pages. Failures are logged by the bus, never raised."""

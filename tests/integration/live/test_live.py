@@ -356,3 +356,26 @@ def test_changes_neither_fail_nor_wait_when_the_bus_hangs(
                 assert app.state.services.bus.dropped == 3
                 # Pages on this process still hear of it; other processes catch up later.
                 receive_until(ws, lambda m: "Два" in m)
+
+
+def test_a_switched_off_account_stops_watching_at_once(users: Users, world: World) -> None:
+    """Who may watch is decided at the handshake, and again when the account changes: the
+    sysadmin switches a dispatcher off, and their open board closes without waiting for the
+    next change to a request; it cannot come back."""
+    with users.use("dispatcher").websocket_connect("/live/board", headers=ORIGIN) as ws:
+        ws.send_text(hello(search="", rows=[]))
+        receive_until(ws, lambda m: 'id="board"' in m)
+        admin = users.use("sysadmin")
+        switched = post(
+            admin, f"/sysadmin/users/{world.users['dispatcher']}/active", {"active": "0"}
+        )
+        assert switched.status_code == 303, switched.text
+        with pytest.raises(WebSocketDisconnect) as closed:
+            receive_until(ws, lambda m: False, timeout=5)
+        assert closed.value.code == 1012  # reconnect, and be asked again
+    with (
+        pytest.raises(WebSocketDisconnect) as again,
+        users.use("dispatcher").websocket_connect("/live/board", headers=ORIGIN) as ws,
+    ):
+        ws.receive_text(timeout=5)
+    assert again.value.code == 4401  # signed out: the page stops and offers to sign in
