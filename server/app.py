@@ -81,19 +81,12 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
             i18n.gettext, i18n.ngettext, newstyle=True
         )
         env.globals.update(
+            labels.FOR_TEMPLATES,
             settings=settings,
-            state_label=labels.state_label,
-            state_explanation=labels.state_explanation,
-            action_label=labels.action_label,
             action_spec=workflow.ACTIONS.__getitem__,
             actions_for=actions.actions_for,
             prints_work_orders=work_orders.prints_work_orders,
             sees_photo_check=workflow.sees_photo_check,
-            entry_label=labels.entry_label,
-            role_label=labels.role_label,
-            org_kind_label=labels.org_kind_label,
-            source_label=labels.source_label,
-            priority_label=labels.priority_label,
             current_locale=i18n.current_locale,
         )
         env.filters.update(

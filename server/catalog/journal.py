@@ -20,6 +20,7 @@ from server.catalog.building_import import ImportReport
 from server.catalog.deadline_units import human_minutes
 from server.db.models import AuditEntry, Organisation
 from server.db.session import Database
+from server.i18n import LazyProxy, gettext_lazy
 from server.i18n import gettext as _
 from server.requests.labels import org_kind_label, priority_label, role_label
 from server.requests.routing import Handler
@@ -68,73 +69,78 @@ class Journal:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
+# What each logged action, kind of record and column is called on the journal page.
+ACTION_TEXTS: dict[str, LazyProxy] = {
+    AuditAction.USER_CREATED: gettext_lazy("Пользователь добавлен"),
+    AuditAction.USER_CHANGED: gettext_lazy("Пользователь изменён"),
+    AuditAction.USER_ACTIVATED: gettext_lazy("Учётная запись включена"),
+    AuditAction.USER_DEACTIVATED: gettext_lazy("Учётная запись отключена"),
+    AuditAction.PASSWORD_RESET: gettext_lazy("Задан новый пароль"),
+    AuditAction.ORGANISATION_CREATED: gettext_lazy("Организация добавлена"),
+    AuditAction.ORGANISATION_CHANGED: gettext_lazy("Организация изменена"),
+    AuditAction.ORGANISATION_ACTIVATED: gettext_lazy("Организация включена"),
+    AuditAction.ORGANISATION_DEACTIVATED: gettext_lazy("Организация отключена"),
+    AuditAction.CONTRACTOR_LINKED: gettext_lazy("Подрядчик назначен"),
+    AuditAction.CONTRACTOR_UNLINKED: gettext_lazy("Подрядчик отвязан"),
+    AuditAction.BUILDING_CREATED: gettext_lazy("Дом добавлен"),
+    AuditAction.BUILDING_CHANGED: gettext_lazy("Дом изменён"),
+    AuditAction.BUILDINGS_IMPORTED: gettext_lazy("Реестр домов загружен из файла"),
+    AuditAction.CATEGORY_CREATED: gettext_lazy("Категория добавлена"),
+    AuditAction.CATEGORY_CHANGED: gettext_lazy("Категория изменена"),
+    AuditAction.ACCOUNT_DELETED: gettext_lazy("Учётная запись удалена владельцем"),
+}
+OBJECT_LABELS: dict[str, LazyProxy] = {
+    AuditObject.USER: gettext_lazy("Пользователь"),
+    AuditObject.ORGANISATION: gettext_lazy("Организация"),
+    AuditObject.BUILDING: gettext_lazy("Дом"),
+    AuditObject.CATEGORY: gettext_lazy("Категория"),
+}
+# «name» means the person's name on an account and the full name of an organisation.
+NAME_LABELS: dict[str, LazyProxy] = {
+    AuditObject.USER: gettext_lazy("Имя и фамилия"),
+    AuditObject.ORGANISATION: gettext_lazy("Полное название"),
+}
+FIELD_LABELS: dict[str, LazyProxy] = {
+    "login": gettext_lazy("Логин"),
+    "role": gettext_lazy("Роль"),
+    "organisation_id": gettext_lazy("Организация"),
+    "phone": gettext_lazy("Телефон"),
+    "active": gettext_lazy("Действует"),
+    "kind": gettext_lazy("Вид"),
+    "short_name": gettext_lazy("Краткое название"),
+    "email": gettext_lazy("Электронная почта"),
+    "inn": gettext_lazy("ИНН"),
+    "street": gettext_lazy("Улица"),
+    "house": gettext_lazy("Дом"),
+    "manager_id": gettext_lazy("Обслуживает (УК или ТСЖ)"),
+    "latitude": gettext_lazy("Широта"),
+    "longitude": gettext_lazy("Долгота"),
+    "floors": gettext_lazy("Этажей"),
+    "flats": gettext_lazy("Квартир"),
+    "code": gettext_lazy("Код"),
+    "description": gettext_lazy("Пояснение для жителя"),
+    "group": gettext_lazy("Группа"),
+    "priority": gettext_lazy("Срочность"),
+    "deadline_minutes": gettext_lazy("Срок исполнения"),
+    "summer_deadline_minutes": gettext_lazy("Срок летом"),
+    "handler": gettext_lazy("Кто исполняет"),
+    "handler_organisation_id": gettext_lazy("Организация"),
+    "sort": gettext_lazy("Порядок в списке"),
+}
+
+
 def action_text(action: str) -> str:
-    labels: dict[str, str] = {
-        AuditAction.USER_CREATED: _("Пользователь добавлен"),
-        AuditAction.USER_CHANGED: _("Пользователь изменён"),
-        AuditAction.USER_ACTIVATED: _("Учётная запись включена"),
-        AuditAction.USER_DEACTIVATED: _("Учётная запись отключена"),
-        AuditAction.PASSWORD_RESET: _("Задан новый пароль"),
-        AuditAction.ORGANISATION_CREATED: _("Организация добавлена"),
-        AuditAction.ORGANISATION_CHANGED: _("Организация изменена"),
-        AuditAction.ORGANISATION_ACTIVATED: _("Организация включена"),
-        AuditAction.ORGANISATION_DEACTIVATED: _("Организация отключена"),
-        AuditAction.CONTRACTOR_LINKED: _("Подрядчик назначен"),
-        AuditAction.CONTRACTOR_UNLINKED: _("Подрядчик отвязан"),
-        AuditAction.BUILDING_CREATED: _("Дом добавлен"),
-        AuditAction.BUILDING_CHANGED: _("Дом изменён"),
-        AuditAction.BUILDINGS_IMPORTED: _("Реестр домов загружен из файла"),
-        AuditAction.CATEGORY_CREATED: _("Категория добавлена"),
-        AuditAction.CATEGORY_CHANGED: _("Категория изменена"),
-        AuditAction.ACCOUNT_DELETED: _("Учётная запись удалена владельцем"),
-    }
-    return labels.get(action, action)
+    return str(ACTION_TEXTS.get(action, action))
 
 
 def object_label(object_type: str) -> str:
-    labels: dict[str, str] = {
-        AuditObject.USER: _("Пользователь"),
-        AuditObject.ORGANISATION: _("Организация"),
-        AuditObject.BUILDING: _("Дом"),
-        AuditObject.CATEGORY: _("Категория"),
-    }
-    return labels.get(object_type, object_type)
+    return str(OBJECT_LABELS.get(object_type, object_type))
 
 
 def field_label(object_type: str, name: str) -> str:
     if name == "name":
-        names: dict[str, str] = {
-            AuditObject.USER: _("Имя и фамилия"),
-            AuditObject.ORGANISATION: _("Полное название"),
-        }
-        return names.get(object_type, _("Название"))
-    return {
-        "login": _("Логин"),
-        "role": _("Роль"),
-        "organisation_id": _("Организация"),
-        "phone": _("Телефон"),
-        "active": _("Действует"),
-        "kind": _("Вид"),
-        "short_name": _("Краткое название"),
-        "email": _("Электронная почта"),
-        "inn": _("ИНН"),
-        "street": _("Улица"),
-        "house": _("Дом"),
-        "manager_id": _("Обслуживает (УК или ТСЖ)"),
-        "latitude": _("Широта"),
-        "longitude": _("Долгота"),
-        "floors": _("Этажей"),
-        "flats": _("Квартир"),
-        "code": _("Код"),
-        "description": _("Пояснение для жителя"),
-        "group": _("Группа"),
-        "priority": _("Срочность"),
-        "deadline_minutes": _("Срок исполнения"),
-        "summer_deadline_minutes": _("Срок летом"),
-        "handler": _("Кто исполняет"),
-        "handler_organisation_id": _("Организация"),
-        "sort": _("Порядок в списке"),
-    }.get(name, name)
+        return str(NAME_LABELS.get(object_type, _("Название")))
+    return str(FIELD_LABELS.get(name, name))
 
 
 def _handler_label(handler: str) -> str:

@@ -40,6 +40,10 @@ class SwitchForm(Form):
 
     active: bool = False
 
+    def told(self, switched_on: str, switched_off: str) -> str:
+        """The flash message for the way the switch went."""
+        return switched_on if self.active else switched_off
+
 
 async def form_fields(request: Request[Any, Any, Any]) -> dict[str, str]:
     form = await request.form()

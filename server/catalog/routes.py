@@ -182,16 +182,16 @@ async def organisations(
 async def organisation_active(
     request: Request[Any, Any, Any], services: Services, organisation_id: PathId
 ) -> Page:
-    active = SwitchForm.parse(await form_fields(request)).active
+    switch = SwitchForm.parse(await form_fields(request))
     org = await orgs.set_organisation_active(
-        services.db, current_actor(request), organisation_id, active
+        services.db, current_actor(request), organisation_id, switch.active
     )
-    message = (
-        _("Организация «%(name)s» включена.", name=org.short_name)
-        if active
-        else _("Организация «%(name)s» отключена.", name=org.short_name)
+    name = org.short_name
+    told = switch.told(
+        _("Организация «%(name)s» включена.", name=name),
+        _("Организация «%(name)s» отключена.", name=name),
     )
-    return done(request, message, _organisation_page(org))
+    return done(request, told, _organisation_page(org))
 
 
 @post("/organisations/{organisation_id:int}/contractors")
@@ -314,19 +314,22 @@ async def users(
 @post("/users/{user_id:int}/active")
 async def user_active(request: Request[Any, Any, Any], services: Services, user_id: PathId) -> Page:
     try:
-        active = SwitchForm.parse(await form_fields(request)).active
+        switch = SwitchForm.parse(await form_fields(request))
         changed = await accounts.set_user_active(
-            services.db, current_actor(request), user_id, active
+            services.db, current_actor(request), user_id, switch.active
         )
         await services.account_changed(changed.id)
     except InvalidInput as exc:
         return await _users_page(request, services, errors={user_id: exc.fields}, status_code=422)
-    message = (
-        _("Учётная запись %(login)s включена.", login=changed.login)
-        if active
-        else _("Учётная запись %(login)s отключена.", login=changed.login)
+    login = changed.login
+    return done(
+        request,
+        switch.told(
+            _("Учётная запись %(login)s включена.", login=login),
+            _("Учётная запись %(login)s отключена.", login=login),
+        ),
+        _found_user(changed),
     )
-    return done(request, message, _found_user(changed))
 
 
 @post("/users/{user_id:int}/password")

@@ -98,3 +98,16 @@ def priority_label(priority: str) -> str:
         "urgent": _("Срочная"),
         "normal": _("Обычная"),
     }.get(priority, priority)
+
+
+# What the templates call to put a stored value into words, under the same names.
+FOR_TEMPLATES = {
+    "state_label": state_label,
+    "state_explanation": state_explanation,
+    "action_label": action_label,
+    "entry_label": entry_label,
+    "role_label": role_label,
+    "org_kind_label": org_kind_label,
+    "source_label": source_label,
+    "priority_label": priority_label,
+}
