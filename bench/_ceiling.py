@@ -2,8 +2,10 @@
 
 No database, no templates, no sessions: a socket says hello and gets «ready»; `POST /poke`
 answers at once and then sends one fragment of `size` bytes to every open socket in one loop,
-the fastest a Litestar process on uvicorn can fan a message out. Started by `bench/live.py`
-with the same uvicorn settings as the project (`tests.server_process.running_server`)."""
+the fastest a Litestar process on uvicorn can fan a message out. A socket that says «hello G»
+joins group G, and `POST /poke?group=G` reaches only that group (one organisation's boards).
+Started by `bench/live.py` with the same uvicorn settings as the project
+(`tests.server_process.running_server`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import asyncio
 from litestar import Litestar, Request, WebSocket, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-SOCKETS: set[WebSocket] = set()  # type: ignore[type-arg]
+SOCKETS: dict[WebSocket, str] = {}  # type: ignore[type-arg]  # socket → its group
 TASKS: set[asyncio.Task[None]] = set()
 
 
@@ -24,32 +26,35 @@ def ready() -> str:
 @websocket("/ws")
 async def live(socket: WebSocket) -> None:  # type: ignore[type-arg]
     await socket.accept()
-    await socket.receive_text()
+    said = await socket.receive_text()
     await socket.send_text("ready")
-    SOCKETS.add(socket)
+    SOCKETS[socket] = said.removeprefix("hello").strip()
     try:
         while True:
             await socket.receive_text()
     except WebSocketDisconnect:
         pass
     finally:
-        SOCKETS.discard(socket)
+        SOCKETS.pop(socket, None)
 
 
-async def _fan_out(fragment: str) -> None:
-    for socket in list(SOCKETS):
+async def _fan_out(fragment: str, group: str | None) -> None:
+    for socket, joined in list(SOCKETS.items()):
+        if group is not None and joined != group:
+            continue
         try:
             await socket.send_text(fragment)
         except Exception:
-            SOCKETS.discard(socket)
+            SOCKETS.pop(socket, None)
 
 
 @post("/poke", status_code=204)
 async def poke(request: Request) -> None:  # type: ignore[type-arg]
     size = int(request.query_params.get("size", "1024"))
     mark = request.query_params.get("mark", "")
+    group = request.query_params.get("group")
     fragment = f'<div id="mark" data-mark="{mark}">' + "x" * max(0, size - 40) + "</div>"
-    task = asyncio.create_task(_fan_out(fragment))
+    task = asyncio.create_task(_fan_out(fragment, group))
     TASKS.add(task)
     task.add_done_callback(TASKS.discard)
 

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,8 @@ import httpx
 import psutil
 import websockets
 
+from bench._pages import CEILING_FRAGMENT, last_arrival, open_pages, percentile
+from bench._spread import measure_spread
 from server.db.migrate import upgrade
 from server.settings import Settings, normalise_database_url
 from tests.http import version_of
@@ -46,7 +48,6 @@ from tests.world import World, build_world
 
 QUICK = ["--clients", "100", "--bus", "memory", "--rounds", "10"]  # for `make bench`
 VIEWERS = ("resident", "operator", "dispatcher", "cityadmin")  # all may see the request
-CONNECT_CONCURRENCY = 50
 
 
 @dataclass
@@ -93,14 +94,6 @@ HEADER = (
     "| page GET p99 idle / under fan-out, ms | filing p99 idle / under fan-out, ms |"
     "\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,69 +157,11 @@ def raise_file_limit(wanted: int) -> None:
 # The measurement
 
 # What a scenario opens and what change each round makes.
-SCENARIOS = ("request", "board")
-CEILING_FRAGMENT = 1024  # bytes the bare program sends per change
-
-
-@dataclass
-class Pages:
-    sockets: list[Any]
-    connect_seconds: float
-    rss_per_connection_kib: float
-
-
-async def open_pages(pid: int, count: int, connect: Callable[[int], Awaitable[Any]]) -> Pages:
-    process = psutil.Process(pid)
-    warm = await connect(0)  # imports, templates and pools warmed before the baseline
-    await warm.close()
-    await asyncio.sleep(0.5)
-    rss_before = process.memory_info().rss
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-
-    async def one(i: int) -> Any:
-        async with gate:
-            return await connect(i)
-
-    started = time.perf_counter()
-    sockets = await asyncio.gather(*(one(i) for i in range(count)))
-    seconds = time.perf_counter() - started
-    await asyncio.sleep(1.0)
-    rss = (process.memory_info().rss - rss_before) / count / 1024
-    return Pages(list(sockets), seconds, rss)
+SCENARIOS = ("request", "board", "spread")
 
 
 def _a_row(message: str) -> bool:
     return 'id="row-' in message
-
-
-async def last_arrival(
-    sockets: list[Any],
-    arrived: Callable[[str], bool],
-    change: Callable[[], Awaitable[None]],
-    during: Callable[[], Awaitable[None]] | None = None,
-) -> tuple[float, float, int]:
-    """(seconds from the change to the last page receiving it, the change's own seconds,
-    the size of what the first page received)."""
-    arrivals = [0.0] * len(sockets)
-    sizes = [0] * len(sockets)
-
-    async def wait(i: int, ws: Any) -> None:
-        while True:
-            message = await ws.recv()
-            if arrived(message):
-                arrivals[i] = time.perf_counter()
-                sizes[i] = len(message.encode())
-                return
-
-    waiting = [asyncio.create_task(wait(i, ws)) for i, ws in enumerate(sockets)]
-    await asyncio.sleep(0.05)
-    sent = time.perf_counter()
-    await change()
-    took = time.perf_counter() - sent
-    if during is not None:
-        await during()  # while the pages are still receiving the change
-    await asyncio.wait_for(asyncio.gather(*waiting), 120)
-    return max(arrivals) - sent, took, sizes[0]
 
 
 async def measure(
@@ -371,7 +306,9 @@ def run_one(
     ):
         settings = world.settings
         bus_url = settings.database_url if bus == "postgres" else "memory://"
+        # The spread scenario signs in a dispatcher per organisation from one address.
         env = {"BROADCAST_URL": bus_url, "LOG_LEVEL": "warning"}
+        env["LOGIN_ATTEMPTS_PER_MINUTE"] = "1000"
         ports = [free_port(), free_port()] if bus == "postgres" else [free_port()]
         ceiling_port = free_port()
         with ExitStack() as stack:
@@ -379,8 +316,9 @@ def run_one(
             ceiling_base = stack.enter_context(
                 running_server(settings, port=ceiling_port, app="bench._ceiling:app")
             )
+            measuring = measure_spread if scenario == "spread" else measure
             figures = asyncio.run(
-                measure(
+                measuring(
                     scenario,
                     bases[0],
                     bases[-1],
@@ -400,12 +338,15 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench live", description=__doc__)
     parser.add_argument("--clients", default="100", help="comma-separated N, e.g. 100,1000")
     parser.add_argument("--bus", default="memory", help="comma-separated: memory,postgres")
-    parser.add_argument("--scenario", default="request,board", help="request,board")
+    parser.add_argument("--scenario", default="request,board", help="request,board,spread")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--full", action="store_true", help="N=1000 × memory,postgres × 20")
+    parser.add_argument(
+        "--full", action="store_true", help="every scenario, N=1000 × memory,postgres × 20"
+    )
     args = parser.parse_args(argv)
     if args.full:
         args.clients, args.bus, args.rounds = "1000", "memory,postgres", 20
+        args.scenario = ",".join(SCENARIOS)
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or None
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
     raise_file_limit(max(counts) * 4 + 256)
