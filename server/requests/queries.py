@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from server.accounts.people import normalise_phone
 from server.catalog.buildings import HouseOrder, house_order
@@ -76,13 +76,14 @@ class RequestPage:
         return self.timeline[-1].id if self.timeline else 0
 
 
-# What a page, a list row or the API shows of a request besides its own columns.
+# What a page, a list row or the API shows of a request besides its own columns: each one row
+# at most, so they are joined into the request's own SELECT rather than read one by one.
 REQUEST_DETAILS = (
-    selectinload(Request.building),
-    selectinload(Request.category),
-    selectinload(Request.organisation),
-    selectinload(Request.contractor),
-    selectinload(Request.resident),
+    joinedload(Request.building),
+    joinedload(Request.category),
+    joinedload(Request.organisation),
+    joinedload(Request.contractor),
+    joinedload(Request.resident),
 )
 
 
@@ -113,7 +114,7 @@ async def _read(
     ).first()
     if request is None:
         return None
-    order = await active_work_order(session, request.id)
+    order = await active_work_order(session, request.id, with_worker=True)
     rating = (await session.scalars(select(Rating).where(Rating.request_id == request.id))).first()
     facts = facts_of(request, order, rated=rating is not None)
     timeline = list(
@@ -121,8 +122,8 @@ async def _read(
             select(TimelineEntry)
             .where(TimelineEntry.request_id == request.id, TimelineEntry.id > after_entry)
             .options(
-                selectinload(TimelineEntry.actor),
-                selectinload(TimelineEntry.actor_organisation),
+                joinedload(TimelineEntry.actor),
+                joinedload(TimelineEntry.actor_organisation),
             )
             .order_by(TimelineEntry.id)
         )
@@ -132,14 +133,6 @@ async def _read(
             select(Attachment).where(Attachment.request_id == request.id).order_by(Attachment.id)
         )
     )
-    if order is not None:
-        order = (
-            await session.scalars(
-                select(WorkOrder)
-                .where(WorkOrder.id == order.id)
-                .options(selectinload(WorkOrder.worker))
-            )
-        ).first()
     return RequestRead(request, order, rating, facts, timeline, attachments)
 
 
@@ -305,7 +298,7 @@ async def _rows(session: AsyncSession, query: Select[Request], now: datetime) ->
         for order in await session.scalars(
             select(WorkOrder)
             .where(WorkOrder.request_id.in_([r.id for r in requests]), WorkOrder.active.is_(True))
-            .options(selectinload(WorkOrder.worker))
+            .options(joinedload(WorkOrder.worker))
         ):
             orders[order.request_id] = order
     return [

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from server.db.models import Rating, Request, TimelineEntry, WorkOrder, utcnow
 from server.requests.workflow import RequestFacts, State
@@ -64,15 +65,18 @@ def timeline_entry(
     )
 
 
-async def active_work_order(session: AsyncSession, request_id: int) -> WorkOrder | None:
-    return (
-        await session.scalars(
-            select(WorkOrder)
-            .where(WorkOrder.request_id == request_id, WorkOrder.active.is_(True))
-            .order_by(WorkOrder.id.desc())
-            .limit(1)
-        )
-    ).first()
+async def active_work_order(
+    session: AsyncSession, request_id: int, *, with_worker: bool = False
+) -> WorkOrder | None:
+    query = (
+        select(WorkOrder)
+        .where(WorkOrder.request_id == request_id, WorkOrder.active.is_(True))
+        .order_by(WorkOrder.id.desc())
+        .limit(1)
+    )
+    if with_worker:  # for a page that names the worker: read in the same statement
+        query = query.options(joinedload(WorkOrder.worker))
+    return (await session.scalars(query)).first()
 
 
 async def is_rated(session: AsyncSession, request_id: int) -> bool:
