@@ -104,7 +104,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
     )
 
 
-def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
+async def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
     # A page and its htmx fragment share a URL: caches must keep them apart.
     response.headers["Vary"] = "HX-Request, Cookie"
     return response
@@ -114,7 +114,7 @@ def _vary_on_htmx(response: Response[Any]) -> Response[Any]:
 PASSWORD_FORMS = ("/login", "/register", "/profile/delete")
 
 
-def _is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
+async def _is_sign_in_attempt(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and request.url.path in PASSWORD_FORMS
 
 

@@ -51,9 +51,9 @@ class Settings:
     # The single phone number of the town's dispatch service, as residents should read it.
     town_phone: str = ""
     login_attempts_per_minute: int = 20
-    # PostgreSQL connections per process (server/db/session.py PoolSize says how to choose).
-    db_pool_size: int = 10
-    db_pool_overflow: int = 10
+    # Database connections per process (server/db/session.py PoolSize says how to choose).
+    db_pool_size: int = 20
+    db_pool_overflow: int = 0
     db_pool_timeout: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -99,8 +99,8 @@ class Settings:
                 "TOWN_PHONE", DEMO_TOWN_PHONE if _flag(env.get("DEMO")) else ""
             ).strip(),
             login_attempts_per_minute=int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "20")),
-            db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
-            db_pool_overflow=int(env.get("DB_POOL_OVERFLOW", "10")),
+            db_pool_size=int(env.get("DB_POOL_SIZE", "20")),
+            db_pool_overflow=int(env.get("DB_POOL_OVERFLOW", "0")),
             db_pool_timeout=float(env.get("DB_POOL_TIMEOUT", "30")),
         )
 

@@ -19,29 +19,38 @@ from sqlalchemy.ext.asyncio import (
 
 @dataclass(frozen=True)
 class PoolSize:
-    """Connections one process keeps to PostgreSQL (SQLite has one file and no pool to size).
+    """Connections one process keeps open, to PostgreSQL or to the SQLite file.
 
-    A request holds a connection only while it runs its statements, so a few connections serve
-    many concurrent requests; more than the database's CPUs can use only queue up inside it.
-    `size + overflow` per process, times the processes, must stay below `max_connections`.
+    `size` is the requests one process runs against the database at once (a process serves
+    about 20 concurrent filings before its CPU is the limit); a request beyond it waits for a
+    free connection instead of queueing inside the database. No overflow by default: an
+    overflow connection is closed as soon as it is returned, so a steady load above `size`
+    would open and close one per request. `size + overflow` per process, times the
+    processes, must stay below PostgreSQL's `max_connections` (docs/requests.md).
     """
 
-    size: int = 10
-    overflow: int = 10
+    size: int = 20
+    overflow: int = 0
     timeout: float = 30.0  # seconds a request waits for a free connection before failing
     recycle: int = 1800  # seconds: reconnect before idle-killing proxies drop a connection
 
 
 def make_engine(url: str, pool: PoolSize | None = None, **kwargs: Any) -> AsyncEngine:
+    pool = pool or PoolSize()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # A queue pool (aiosqlite's default for a file) of the same size: each connection
+            # is a thread of its own with its pragmas set once; WAL lets the readers run side
+            # by side, and writers queue at BEGIN IMMEDIATE. No recycle: no server drops them.
+            kwargs.setdefault("pool_size", pool.size)
+            kwargs.setdefault("max_overflow", pool.overflow)
+            kwargs.setdefault("pool_timeout", pool.timeout)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    pool = pool or PoolSize()
     kwargs.setdefault("pool_size", pool.size)
     kwargs.setdefault("max_overflow", pool.overflow)
     kwargs.setdefault("pool_timeout", pool.timeout)

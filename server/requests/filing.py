@@ -94,15 +94,20 @@ async def file_request(svc: Services, actor: Actor, form: NewRequest) -> Outcome
     else:
         raise Forbidden()
     processed: list[media.ProcessedImage] = []
-    try:
-        processed = await asyncio.to_thread(media.process_images, form.photos[: media.MAX_PHOTOS])
-    except InvalidInput as exc:
-        errors.update(exc.fields)
+    # Most filings have no photo: no hop to a worker thread for nothing.
+    if form.photos:
+        try:
+            photos = form.photos[: media.MAX_PHOTOS]
+            processed = await asyncio.to_thread(media.process_images, photos)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
     if errors:
         raise InvalidInput(**errors)
 
     key = (form.idempotency_key or "").strip()[:64] or None
-    stored = await asyncio.to_thread(media.store_all, svc.settings.media_dir, processed)
+    stored: list[str] = []
+    if processed:
+        stored = await asyncio.to_thread(media.store_all, svc.settings.media_dir, processed)
     try:
         with media.removed_on_failure(svc.settings.media_dir, stored):
             async with svc.db.begin() as session:

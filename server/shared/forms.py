@@ -7,9 +7,11 @@ every mistake beside its field and nothing out of range ever reaches the databas
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
 import msgspec
@@ -50,11 +52,12 @@ def parse_id(raw: object) -> int | None:
     return value if 1 <= value <= DB_INT_MAX else None
 
 
-def refuse_ids_out_of_range(request: Request[Any, Any, Any]) -> None:
+async def refuse_ids_out_of_range(request: Request[Any, Any, Any]) -> None:
     """A before_request hook: an integer path parameter the database cannot hold names nothing.
 
     Path parameters are typed by the route (`{request_id:int}`), so this is the one place that
-    bounds them all, before any handler sends them to the database.
+    bounds them all, before any handler sends them to the database. A coroutine, like every
+    hook of the app: Litestar runs a plain function hook on a worker thread.
     """
     for value in request.path_params.values():
         if isinstance(value, int) and not 0 <= value <= DB_INT_MAX:
@@ -115,6 +118,26 @@ def _message(base: Any, metas: list[msgspec.Meta]) -> str:
     return _("Неверное значение.")
 
 
+@dataclass(frozen=True)
+class _Field:
+    info: msgspec.structs.FieldInfo
+    optional: bool
+    base: Any
+    metas: list[msgspec.Meta]
+
+
+@functools.cache
+def _fields_of(cls: type[msgspec.Struct]) -> tuple[_Field, ...]:
+    """A form's fields as `parse` reads them, worked out once per class: msgspec resolves the
+    annotations anew on every `fields()` call, which cost more than parsing the form."""
+    fields = []
+    for info in msgspec.structs.fields(cls):
+        tp, optional = _optional_base(info.type)
+        base, metas = _meta_of(tp)
+        fields.append(_Field(info, optional, base, metas))
+    return tuple(fields)
+
+
 class Form(msgspec.Struct, kw_only=True):
     """Subclass with typed fields; `parse` fills them from submitted form or query data.
 
@@ -126,12 +149,11 @@ class Form(msgspec.Struct, kw_only=True):
     def parse(cls, data: Mapping[str, Any]) -> Self:
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}
-        for info in msgspec.structs.fields(cls):
+        for field in _fields_of(cls):
+            info, optional, base, metas = field.info, field.optional, field.base, field.metas
             raw = data.get(info.encode_name)
             if isinstance(raw, UploadFile):
                 continue
-            tp, optional = _optional_base(info.type)
-            base, metas = _meta_of(tp)
             if base is str:
                 text = clean_text(raw)
                 if has_control_characters(text):
@@ -154,9 +176,9 @@ class Form(msgspec.Struct, kw_only=True):
             return cls(**values)
         except TypeError as exc:  # a required field is missing
             missing = {
-                f.encode_name: _missing(f.type)
-                for f in msgspec.structs.fields(cls)
-                if f.name not in values and f.required
+                f.info.encode_name: _missing(f.info.type)
+                for f in _fields_of(cls)
+                if f.info.name not in values and f.info.required
             }
             raise InvalidInput(**missing) from exc
 

@@ -1,8 +1,12 @@
-"""Who may open a route at all. Finer checks (this organisation, this request) are in services."""
+"""Who may open a route at all. Finer checks (this organisation, this request) are in services.
+
+Guards are coroutines: Litestar runs a plain function guard on a worker thread, a thread hop
+on every request that costs more than the check itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -14,18 +18,18 @@ from server.db.models import User
 from server.shared.roles import Actor, Role
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if connection.scope.get("user") is None:
         raise NotAuthorizedException()
 
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def roles(*allowed: Role) -> Guard:
     """A guard that admits signed-in users with one of these roles."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = connection.scope.get("user")
         if user is None:
             raise NotAuthorizedException()
