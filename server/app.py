@@ -45,10 +45,10 @@ from server.notify.push_sender import PushDeliverer
 from server.notify.webhook_sender import WebhookDeliverer
 from server.notify.worker import start_in_process
 from server.oversight import public_routes
-from server.phone import routes as phone_routes
 from server.oversight import routes as oversight_routes
 from server.oversight.cache import FiguresCache
 from server.oversight.deadline_watch import Watcher as DeadlineWatcher
+from server.phone import routes as phone_routes
 from server.pwa import routes as pwa_routes
 from server.requests import actions, labels, work_orders, workflow
 from server.requests.routes import (

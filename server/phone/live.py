@@ -60,4 +60,3 @@ class CallsView(View):
     def _render(self, cards: list[CallCard]) -> str:
         fragment = self.hub.renderer.block(TEMPLATE, BLOCK, {"call_cards": cards})
         return oob(fragment, ELEMENT)
-

@@ -113,5 +113,5 @@ async def status_by_phone(svc: Services, raw: str) -> Answer:
                 .order_by(Request.id.desc())
             )
         ).all()
-    found = [(n, State(s), d) for n, s, d in rows]
+    found = [(n, State(s), d) for n, s, d in rows if n is not None]
     return Answer(caller_phrase(found, utcnow()), bool(found))

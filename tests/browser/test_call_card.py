@@ -9,13 +9,12 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from server.phone.pbx import generic
 from server.settings import Settings
 from tests.browser.conftest import sign_in
 from tests.integration.phone.pbx import PBX_SECRET, generic_body
 from tests.server_process import running_server
 from tests.world import World
-
-from server.phone.pbx import generic
 
 
 @pytest.fixture

@@ -58,4 +58,6 @@ def parse(event: str, form: Mapping[str, str], settings: Settings) -> Signal | N
         return None  # OnHold and the like change nothing on the operator's screen
     operator = str(target.get("extension") or "") if phase is Phase.ANSWERED else ""
     key = f"{entry}:{data.get('call_id', '')}:{data.get('seq', '')}"
-    return Signal(PROVIDER, key, entry, phase, from_timestamp(data.get("timestamp")), caller, operator)
+    return Signal(
+        PROVIDER, key, entry, phase, from_timestamp(data.get("timestamp")), caller, operator
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -40,7 +39,9 @@ async def _call(url: str, external_id: str) -> Call:
     db = Database(url)
     try:
         async with db.read() as session:
-            return (await session.scalars(select(Call).where(Call.external_id == external_id))).one()
+            return (
+                await session.scalars(select(Call).where(Call.external_id == external_id))
+            ).one()
     finally:
         await db.dispose()
 

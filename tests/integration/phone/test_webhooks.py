@@ -130,9 +130,7 @@ def test_mango_other_events_are_accepted_and_ignored(client: TestClient[Any], wo
 def test_zadarma_start_answer_end_make_one_call_with_the_operator_and_length(
     client: TestClient[Any], world: World
 ) -> None:
-    assert post_zadarma(client, zadarma_form("NOTIFY_START", "Z1", "79170000001")).json()[
-        "taken"
-    ]
+    assert post_zadarma(client, zadarma_form("NOTIFY_START", "Z1", "79170000001")).json()["taken"]
     answer = zadarma_form("NOTIFY_ANSWER", "Z1", "79170000001", internal="101")
     assert post_zadarma(client, answer).status_code == 200
     end = zadarma_form(

@@ -42,7 +42,9 @@ def test_cardinal(n: int, words: str) -> None:
     assert cardinal(n) == words
 
 
-@pytest.mark.parametrize(("n", "words"), [(1, "одна"), (2, "две"), (3, "три"), (22, "двадцать две")])
+@pytest.mark.parametrize(
+    ("n", "words"), [(1, "одна"), (2, "две"), (3, "три"), (22, "двадцать две")]
+)
 def test_feminine_cardinal(n: int, words: str) -> None:
     assert cardinal(n, feminine=True) == words
 
