@@ -6,9 +6,11 @@ a call is decided once, in `server.phone.calls`."""
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Phase(StrEnum):
@@ -47,3 +49,14 @@ def from_timestamp(value: object) -> datetime:
         return datetime.fromtimestamp(int(str(value)), UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise BadEvent("timestamp") from exc
+
+
+def json_object(text: str | bytes) -> dict[str, Any]:
+    """The event's JSON object, or BadEvent."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadEvent("json") from exc
+    if not isinstance(data, dict):
+        raise BadEvent("json")
+    return data

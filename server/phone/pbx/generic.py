@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime
 
-from server.phone.signals import BadEvent, BadSignature, Phase, Signal, same
+from server.phone.signals import BadEvent, BadSignature, Phase, Signal, json_object, same
 from server.settings import Settings
 
 PROVIDER = "generic"
@@ -39,12 +38,7 @@ def _text(data: dict[str, object], name: str, limit: int = 100) -> str:
 def parse(body: bytes, signature: str | None, settings: Settings) -> Signal:
     if not settings.pbx_secret or not same(sign(body, settings.pbx_secret), signature):
         raise BadSignature()
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise BadEvent("json") from exc
-    if not isinstance(data, dict):
-        raise BadEvent("json")
+    data = json_object(body)
     event_id, call_id = _text(data, "event_id", 200), _text(data, "call_id")
     if not event_id or not call_id:
         raise BadEvent("event_id" if not event_id else "call_id")

@@ -9,11 +9,18 @@ the `call` events, so entry, call and seq name one event."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from server.phone.signals import BadEvent, BadSignature, Phase, Signal, from_timestamp, same
+from server.phone.signals import (
+    BadEvent,
+    BadSignature,
+    Phase,
+    Signal,
+    from_timestamp,
+    json_object,
+    same,
+)
 from server.settings import Settings
 
 PROVIDER = "mango"
@@ -30,12 +37,7 @@ def verify(form: Mapping[str, str], settings: Settings) -> dict[str, Any]:
         raise BadSignature()
     if not same(sign(key, body, settings.mango_api_salt), form.get("sign")):
         raise BadSignature()
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise BadEvent("json") from exc
-    if not isinstance(data, dict):
-        raise BadEvent("json")
+    data = json_object(body)
     return data
 
 
