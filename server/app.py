@@ -48,6 +48,7 @@ from server.oversight import public_routes
 from server.oversight import routes as oversight_routes
 from server.oversight.cache import FiguresCache
 from server.oversight.deadline_watch import Watcher as DeadlineWatcher
+from server.phone import routes as phone_routes
 from server.pwa import routes as pwa_routes
 from server.requests import actions, labels, work_orders, workflow
 from server.requests.routes import (
@@ -214,8 +215,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         cookie_name="zayavka_csrf",
         cookie_secure=settings.production,
         cookie_samesite="strict",
-        # Integrations authenticate with tokens, not cookies, so CSRF cannot reach them.
-        exclude=["^/api/", "^/open311/"],
+        # Integrations and the PBX authenticate with tokens or signatures, not cookies, so CSRF
+        # cannot reach them.
+        exclude=["^/api/", "^/open311/", "^/pbx/"],
     )
 
     # Password guessing: attempts at the password forms per address and minute.
@@ -254,6 +256,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *catalog_routes.ROUTES,
         *api_routes.ROUTES,
         *open311_routes.ROUTES,
+        *phone_routes.ROUTES,
         *health.ROUTES,
     ]
 

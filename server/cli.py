@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
 
     token = sub.add_parser("create-token", help="выдать ключ для API или Open311")
     token.add_argument("name", help="название интеграции")
-    token.add_argument("--kind", choices=["api", "open311"], default="api")
+    token.add_argument("--kind", choices=["api", "open311", "pbx"], default="api")
     token.add_argument("--organisation", type=int, help="ключ видит только заявки организации")
     token.set_defaults(func=cmd_create_token)
 

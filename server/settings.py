@@ -55,6 +55,13 @@ class Settings:
     db_pool_size: int = 20
     db_pool_overflow: int = 0
     db_pool_timeout: float = 30.0
+    # The cloud PBX of the single number (server/phone/, docs/phone.md): the keys that sign
+    # its webhooks, and which extension is which operator («101=ivanova,102=petrova»).
+    mango_api_key: str = ""
+    mango_api_salt: str = ""
+    zadarma_secret: str = ""
+    pbx_secret: str = ""
+    pbx_operators: dict[str, str] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -102,7 +109,18 @@ class Settings:
             db_pool_size=int(env.get("DB_POOL_SIZE", "20")),
             db_pool_overflow=int(env.get("DB_POOL_OVERFLOW", "0")),
             db_pool_timeout=float(env.get("DB_POOL_TIMEOUT", "30")),
+            mango_api_key=env.get("MANGO_API_KEY", ""),
+            mango_api_salt=env.get("MANGO_API_SALT", ""),
+            zadarma_secret=env.get("ZADARMA_SECRET", ""),
+            pbx_secret=env.get("PBX_SECRET", ""),
+            pbx_operators=parse_extensions(env.get("PBX_OPERATORS", "")),
         )
+
+
+def parse_extensions(value: str) -> dict[str, str]:
+    """«101=ivanova, 102=petrova» → {"101": "ivanova", "102": "petrova"}."""
+    pairs = (item.split("=", 1) for item in value.split(",") if "=" in item)
+    return {ext.strip(): login.strip() for ext, login in pairs if ext.strip() and login.strip()}
 
 
 def normalise_database_url(url: str) -> str:

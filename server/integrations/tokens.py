@@ -20,7 +20,7 @@ from server.i18n import gettext as _
 from server.shared.errors import InvalidInput
 from server.shared.roles import HANDLING_KINDS, Actor, OrgKind, Role
 
-KINDS = ("api", "open311")
+KINDS = ("api", "open311", "pbx")  # pbx: the voice menu's status phrases (server/phone/)
 # Writing last_used_at on every call would turn each read into a write.
 TOUCH_EVERY = timedelta(minutes=5)
 

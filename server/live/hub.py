@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from server.db.models import utcnow
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
-from server.shared.events import AccountEvent
+from server.shared.events import AccountEvent, CallEvent
 from server.shared.services import Services
 
 if TYPE_CHECKING:
@@ -92,6 +92,9 @@ class Hub:
         for view in self.views:
             if isinstance(message, Resync):
                 view.resync = True
+            elif isinstance(message, CallEvent):
+                if not view.follows_calls:
+                    continue
             elif view.concerns(message):
                 view.pending.add(message.request_id)
             else:

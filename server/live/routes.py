@@ -29,6 +29,7 @@ from server.live.views.field import FieldView
 from server.live.views.jobs import JobsView
 from server.live.views.my_requests import MyRequestsView
 from server.live.views.request import RequestView, request_snapshot
+from server.phone.live import CallsView
 from server.settings import Settings
 from server.shared.roles import Role
 
@@ -151,4 +152,5 @@ ROUTES = [
     page_route("/live/field", FieldView),
     page_route("/live/my-requests", MyRequestsView),
     page_route("/live/counts", CountsView),
+    page_route("/live/calls", CallsView),
 ]

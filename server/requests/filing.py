@@ -27,6 +27,7 @@ from server.db.models import (
     utcnow,
 )
 from server.i18n import gettext as _
+from server.phone.calls import record_call
 from server.requests import media
 from server.requests.deadlines import DeadlineRule, due_at
 from server.requests.routing import BuildingRoute, CategoryRoute, Handler, route
@@ -52,6 +53,8 @@ class NewRequest:
     # Filing by phone: the operator names the caller.
     caller_phone: str | None = None
     caller_name: str = ""
+    # The call on the single number the operator took it on (server/phone/).
+    call_id: int | None = None
     # Filing through an integration on behalf of a known resident.
     resident_id: int | None = None
     source: str = "web"
@@ -113,6 +116,9 @@ async def file_request(svc: Services, actor: Actor, form: NewRequest) -> Outcome
             async with svc.db.begin() as session:
                 filed = await _insert_request(
                     session, actor, form, description, flat, caller_phone, key, processed, stored
+                )
+                await record_call(
+                    session, actor, filed.request, form.call_id, filed.request.created_at
                 )
                 event = event_of(filed.request, filed.entry)
                 await svc.record(session, event)

@@ -52,6 +52,8 @@ def entry_label(kind: str) -> str:
         "qr_confirmed": _("QR-код заказ-наряда подтверждён"),
         "qr_flagged": _("Фото требует проверки"),
         "deadline_warning": _("Срок скоро истекает"),
+        "phone_call": _("Обращение по телефону"),
+        "phone_call_ended": _("Звонок завершён"),
     }.get(kind, kind)
 
 

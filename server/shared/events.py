@@ -36,3 +36,15 @@ class AccountEvent:
 
     def dumps(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """A call on the single number began, was answered or ended: the operators' pages re-read
+    the calls they show."""
+
+    call_id: int
+    kind: str = "call"
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))

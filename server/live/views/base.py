@@ -53,6 +53,8 @@ class View:
     kind: ClassVar[str] = "view"
     # Who may open this page kind (empty: anybody signed in; the view checks the rest).
     roles: ClassVar[tuple[Role, ...]] = ()
+    # Whether calls on the single number change what this page shows (`CallEvent`).
+    follows_calls: ClassVar[bool] = False
 
     def __init__(self, hub: Hub, viewer: Viewer) -> None:
         self.hub = hub

@@ -9,6 +9,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
+from server.phone.cards import cards_for
 from server.requests import queries
 from server.requests.routes.resident import file_from_form, form_context
 from server.shared.forms import REQUEST_BODY_LIMIT_BYTES
@@ -25,10 +26,12 @@ async def operator_home(
     request: Request[Any, Any, Any], services: Services, q: str = ""
 ) -> Template:
     lookup = await queries.operator_lookup(services, current_actor(request), q[:100])
+    user = request.scope["user"]
+    call_cards = await cards_for(services.db, user.id)
     return render(
         request,
         "operator/index.html",
-        {"user": request.scope["user"], "q": q, "lookup": lookup},
+        {"user": user, "q": q, "lookup": lookup, "call_cards": call_cards},
         block="results",
     )
 

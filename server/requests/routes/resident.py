@@ -48,6 +48,7 @@ class FilingForm(Form):
     idempotency_key: str | None = None
     caller_phone: str | None = None
     caller_name: str = ""
+    call_id: Annotated[int, _choice(gettext_lazy("Звонок не найден."))] | None = None
 
     def new_request(self, photos: list[bytes]) -> NewRequest:
         return NewRequest(
@@ -59,6 +60,7 @@ class FilingForm(Form):
             photos=photos,
             caller_phone=self.caller_phone,
             caller_name=self.caller_name,
+            call_id=self.call_id,
         )
 
 

@@ -1,5 +1,5 @@
 // Live pages. The htmx `ws` extension keeps one WebSocket per live view (an element with
-// ws-connect and data-live="request|board|jobs|field|my-requests|counts"), reconnects with
+// ws-connect and data-live="request|board|jobs|field|my-requests|counts|calls"), reconnects with
 // backoff and swaps what the server sends out of band. This file adds what the extension does
 // not know about:
 // - the hello that tells the server what the page already shows (catch-up after reconnects);
