@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from server.db.models import Request, RequestFollower, utcnow
 from server.i18n import current_locale
 from server.i18n import gettext as _
+from server.requests.timeline import event_of
 from server.requests.visibility import followed_by
 from server.requests.workflow import DUPLICATE_STATES, FINAL_STATES, OPEN_STATES, State
 from server.shared.errors import InvalidInput, NotFound
@@ -45,7 +46,7 @@ class Similar:
     @property
     def ago(self) -> str:
         return format_timedelta(
-            utcnow() - self.filed_at, add_direction=True, locale=current_locale()
+            self.filed_at - utcnow(), add_direction=True, locale=current_locale()
         )
 
 
@@ -120,7 +121,9 @@ async def follow(svc: Services, actor: Actor, request_id: int) -> Request:
         if State(request.state) not in OPEN_STATES:
             raise InvalidInput(follow=_("Заявка уже завершена: следить за ней нельзя."))
         await add_follower(session, request.id, actor.user_id, utcnow())
-        return request
+    # Who may see the request changed: open pages read it again (ids only, after commit).
+    await svc.announce([event_of(request, None)])
+    return request
 
 
 async def unfollow(svc: Services, actor: Actor, request_id: int) -> None:
@@ -129,9 +132,12 @@ async def unfollow(svc: Services, actor: Actor, request_id: int) -> None:
         raise NotFound(_("Заявка не найдена."))
     async with svc.db.begin() as session:
         known = await session.get(RequestFollower, (request_id, actor.user_id))
-        if known is None:
+        request = await session.get(Request, request_id)
+        if known is None or request is None:
             raise NotFound(_("Заявка не найдена."))
         await session.delete(known)
+    # The page they still have open closes: the request is no longer theirs to watch.
+    await svc.announce([event_of(request, None)])
 
 
 def original_number(raw: str) -> str:
