@@ -166,17 +166,27 @@ def push_count(world: World) -> int:
     return len(run_async(_pushes, world))
 
 
-async def _followers(world: World, request_id: int) -> set[int]:
+async def _scalars(world: World, query: Any) -> list[Any]:
     db = Database(world.settings.database_url)
     try:
         async with db.read() as session:
-            return set(
-                await session.scalars(
-                    select(RequestFollower.user_id).where(RequestFollower.request_id == request_id)
-                )
-            )
+            return list(await session.scalars(query))
     finally:
         await db.dispose()
+
+
+def followers(world: World, request_id: int) -> set[int]:
+    query = select(RequestFollower.user_id).where(RequestFollower.request_id == request_id)
+    return set(run_async(_scalars, world, query))
+
+
+def entries(world: World, request_id: int) -> list[str]:
+    query = (
+        select(TimelineEntry.kind)
+        .where(TimelineEntry.request_id == request_id)
+        .order_by(TimelineEntry.id)
+    )
+    return list(run_async(_scalars, world, query))
 
 
 async def _set(world: World, request_id: int, values: dict[str, Any]) -> None:
@@ -266,7 +276,7 @@ def test_a_follower_sees_the_page_and_is_told_without_the_residents_personal_dat
     response = post(users.use("resident2"), f"/requests/{request_id}/follow")
     assert response.status_code == 303
     assert response.headers["location"] == f"/requests/{request_id}"
-    assert run_async(_followers, world, request_id) == {world.users["resident2"]}
+    assert followers(world, request_id) == {world.users["resident2"]}
 
     page = users.use("resident2").get(f"/requests/{request_id}")
     assert page.status_code == 200
@@ -319,12 +329,12 @@ def test_following_is_refused_where_it_makes_no_sense(users: Users, world: World
     # One's own request.
     response = post(users.use("resident"), f"/requests/{request_id}/follow")
     assert response.status_code == 303
-    assert run_async(_followers, world, request_id) == set()
+    assert followers(world, request_id) == set()
     # A finished one.
     done = file(users, world)
     act(users, "dispatcher", done, "decline", reason="Дубль")
     post(users.use("resident2"), f"/requests/{done}/follow")
-    assert run_async(_followers, world, done) == set()
+    assert followers(world, done) == set()
     # One that does not exist, or is not followed.
     assert post(users.use("resident2"), "/requests/99999/follow").status_code == 404
     assert post(users.use("resident2"), f"/requests/{request_id}/unfollow").status_code == 404
@@ -337,7 +347,7 @@ def test_following_is_refused_where_it_makes_no_sense(users: Users, world: World
     client = users.use("resident2")
     response = client.post(f"/requests/{request_id}/follow", follow_redirects=False)
     assert response.status_code == 403
-    assert run_async(_followers, world, request_id) == set()
+    assert followers(world, request_id) == set()
 
 
 def test_the_followers_live_page_is_their_own_and_closes_when_they_stop(
@@ -366,7 +376,13 @@ def test_the_followers_live_page_is_their_own_and_closes_when_they_stop(
     # Refused to whoever may not see it: a non-follower, the other organisation.
     for outsider in ("dispatcher2", "contractor2"):
         assert refused(users, outsider, path), outsider
-    post(users.use("resident2"), f"/requests/{request_id}/unfollow")
+    # Stopping closes the page they still have open, and it may not reconnect.
+    with users.use("resident2").websocket_connect(path, headers=ORIGIN) as ws:
+        ws.send_text(hello(last_entry=0))
+        receive_until(ws, lambda m: "request-state" in m)
+        post(users.use("resident2"), f"/requests/{request_id}/unfollow")
+        gone, _ = receive_until(ws, lambda m: '"gone"' in m)
+        assert "больше не доступна" in gone
     assert refused(users, "resident2", path)
     assert not refused(users, "resident3", path)
 
@@ -418,7 +434,7 @@ def test_a_duplicate_ends_apart_and_its_resident_follows_the_original(
     stored = run_async(_read, world, duplicate)
     assert stored.state == State.DUPLICATE and stored.duplicate_of_id == original
     assert run_async(_read, world, original).state == State.NEW
-    assert run_async(_followers, world, original) == {world.users["resident2"]}
+    assert followers(world, original) == {world.users["resident2"]}
     # Its resident is told, on their own request, which request they now follow.
     told = pushes_since(world, before)
     assert [login for login, _ in told] == ["resident2"]
@@ -453,7 +469,7 @@ def test_the_same_residents_duplicate_needs_no_following(users: Users, world: Wo
     again = file(users, world)
     act(users, "dispatcher", again, "mark_duplicate", original_number=number_of(world, original))
     assert run_async(_read, world, again).state == State.DUPLICATE
-    assert run_async(_followers, world, original) == set()
+    assert followers(world, original) == set()
 
 
 def _refusal(users: Users, request_id: int, number: str) -> str:
@@ -486,7 +502,7 @@ def test_marking_refuses_itself_another_organisation_a_final_or_a_duplicate_requ
         assert 'id="original-number"' in html, "the message stands beside the field"
     stored = run_async(_read, world, request_id)
     assert stored.state == State.NEW and stored.duplicate_of_id is None
-    assert run_async(_followers, world, request_id) == set()
+    assert followers(world, request_id) == set()
 
 
 def test_another_organisation_cannot_mark_nor_see_a_duplicate(users: Users, world: World) -> None:
@@ -516,21 +532,6 @@ def act_as_outsider(users: Users, who: str, request_id: int, number: str) -> Any
     )
 
 
-async def _entries(world: World, request_id: int) -> list[str]:
-    db = Database(world.settings.database_url)
-    try:
-        async with db.read() as session:
-            return list(
-                await session.scalars(
-                    select(TimelineEntry.kind)
-                    .where(TimelineEntry.request_id == request_id)
-                    .order_by(TimelineEntry.id)
-                )
-            )
-    finally:
-        await db.dispose()
-
-
 def test_marking_writes_one_entry_on_the_duplicate_and_none_on_the_original(
     users: Users, world: World
 ) -> None:
@@ -539,5 +540,5 @@ def test_marking_writes_one_entry_on_the_duplicate_and_none_on_the_original(
     act(
         users, "dispatcher", duplicate, "mark_duplicate", original_number=number_of(world, original)
     )
-    assert run_async(_entries, world, duplicate) == ["file", "mark_duplicate"]
-    assert run_async(_entries, world, original) == ["file"]
+    assert entries(world, duplicate) == ["file", "mark_duplicate"]
+    assert entries(world, original) == ["file"]
