@@ -347,8 +347,10 @@ async def _mark_duplicate(step: Step) -> list[TimelineEntry]:
     if problem is not None or original is None:
         raise InvalidInput(original_number=problem or "")
     step.request.duplicate_of_id = original.id
-    if original.resident_id != step.request.resident_id:
-        await add_follower(step.session, original.id, step.request.resident_id, step.now)
+    # Its resident, and whoever followed it, now follow the original.
+    watching = {step.request.resident_id} | await followers_of(step.session, step.request.id)
+    for user_id in sorted(watching - {original.resident_id}):
+        await add_follower(step.session, original.id, user_id, step.now)
     return [await step.record(original_id=original.id, original_number=original.number)]
 
 

@@ -244,6 +244,7 @@ def test_the_form_lists_open_requests_of_that_building_and_category_without_pers
     assert operator.status_code == 200 and listed(operator.text) == [shown]
     assert "Следить за этой заявкой" not in operator.text
     assert_nothing_personal(operator.text)
+    assert 'hx-get="/requests/similar"' in users.use("operator").get("/operator/new").text
 
     # Nothing chosen yet, or nonsense: nothing listed, never an error.
     client = users.use("resident2")
@@ -467,9 +468,17 @@ def test_a_duplicate_ends_apart_and_its_resident_follows_the_original(
 def test_the_same_residents_duplicate_needs_no_following(users: Users, world: World) -> None:
     original = file(users, world)
     again = file(users, world)
+    # Whoever followed the duplicate follows the original from then on, and is told.
+    post(users.use("resident3"), f"/requests/{again}/follow")
+    before = push_count(world)
     act(users, "dispatcher", again, "mark_duplicate", original_number=number_of(world, original))
     assert run_async(_read, world, again).state == State.DUPLICATE
-    assert followers(world, original) == set()
+    assert followers(world, original) == {world.users["resident3"]}
+    told = pushes_since(world, before)
+    assert sorted((login, p["reason"]) for login, p in told) == [
+        ("resident", "state"),
+        ("resident3", "followed"),
+    ]
 
 
 def _refusal(users: Users, request_id: int, number: str) -> str:
