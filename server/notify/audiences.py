@@ -282,7 +282,8 @@ async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice
     request = await session.get(Request, entry.request_id)
     if request is None:
         return []
-    followers = await followers_of(session, request.id)
+    # A request being filed has no followers yet.
+    followers = frozenset() if entry.kind == "file" else await followers_of(session, request.id)
     audience = await _audience(session, request, entry, followers)
     if not audience:
         return []
