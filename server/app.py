@@ -61,6 +61,7 @@ from server.requests.routes import (
     triage,
 )
 from server.requests.routes import field as field_routes
+from server.requests.routes import following as following_routes
 from server.requests.routes import media as media_routes
 from server.settings import ROOT, Settings
 from server.shared import health
@@ -242,6 +243,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *directory.ROUTES,
         *page.ROUTES,
         *resident.ROUTES,
+        *following_routes.ROUTES,
         *operator.ROUTES,
         *dispatch.ROUTES,
         *contractor.ROUTES,

@@ -185,6 +185,8 @@ class Request(Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Marked by the dispatcher as the same problem as this earlier request.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
 
     building: Mapped[Building] = relationship(lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")
@@ -201,6 +203,19 @@ class Request(Base):
         Index("ix_requests_org_state", "organisation_id", "state"),
         Index("ix_requests_contractor_state", "contractor_id", "state"),
     )
+
+
+class RequestFollower(Base):
+    """A resident who follows someone else's request: its page and its notifications, without
+    the personal data of the resident who filed it."""
+
+    __tablename__ = "request_followers"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TimelineEntry(Base):

@@ -36,7 +36,7 @@ from server.requests.filing import NewRequest, file_request
 from server.requests.qr import job_url
 from server.requests.timeline import active_work_order
 from server.requests.work_orders import PRINTED, record_printing
-from server.requests.workflow import OPEN_WORK_STATES, Action, State
+from server.requests.workflow import OPEN_STATES, OPEN_WORK_STATES, Action, State
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
 
@@ -162,10 +162,31 @@ async def _take(
     elif action is Action.COMMENT:
         who, data.reason = step.arg
         actor = {"dispatcher": dispatcher, "contractor": contractor, "resident": resident}[who]
+    elif action is Action.MARK_DUPLICATE:
+        data.original_number, data.reason = await _first_of_its_kind(svc, request), step.arg
     else:  # verify, return, decline
         data.reason = step.arg or ""
     assert actor is not None, (step, request.id)
     return (await perform(svc, actor, request.id, action, data)).request
+
+
+async def _first_of_its_kind(svc: Services, request: Request) -> str:
+    """The number of the earliest open request of the same house, category and organisation."""
+    async with svc.db.read() as session:
+        number = await session.scalar(
+            select(Request.number)
+            .where(
+                Request.building_id == request.building_id,
+                Request.category_id == request.category_id,
+                Request.organisation_id == request.organisation_id,
+                Request.state.in_(OPEN_STATES),
+                Request.id != request.id,
+            )
+            .order_by(Request.id)
+            .limit(1)
+        )
+    assert number is not None, request.id
+    return number
 
 
 async def _crew_member(svc: Services, request: Request) -> Actor | None:

@@ -87,6 +87,10 @@ SCRIPT: list[Spec] = [
     Spec("resident2", "lenina4", "", "roof_leak",
          "После дождя течёт с потолка в подъезде на 9 этаже, мокнет стена.", "3d 11:20",
          WORKING),
+    # A neighbour calls about the same leak: the dispatcher marks it, and she follows the first.
+    Spec("+79179006677|Роза Хабибуллина", "lenina4", "", "roof_leak",
+         "Течёт с потолка на 9 этаже в подъезде, лужа у лифта.", "3d 13:10",
+         (_s("mark_duplicate", "Эта протечка уже в работе по заявке соседей."),)),
     Spec("resident2", "lenina4", "12", "heating",
          "Прошу заменить старый радиатор в комнате, он подтекает.", "12d 10:00",
          (_s("decline", "Радиатор после отключающего крана — имущество собственника. "
@@ -199,10 +203,11 @@ HABIT = {
     "dispute": (240, 1200),
     "comment": (15, 120),
     "decline": (30, 240),
+    "mark_duplicate": (15, 90),
     "cancel": (60, 600),
     "transfer": (10, 40),
     "route": (60, 180),
 }
 STAFF_ACTIONS = {"assign", "assign_worker", "print", "start", "complete", "verify", "return"}
-STAFF_ACTIONS |= {"decline"}
+STAFF_ACTIONS |= {"decline", "mark_duplicate"}
 RESIDENT_ACTIONS = {"confirm", "dispute", "rate"}

@@ -155,6 +155,7 @@ class ActionIn(msgspec.Struct, kw_only=True):
     organisation_id: Id | None = None  # transfer, route: the organisation to hand it to
     worker_id: Id | None = None  # assign_worker: one of the contractor's workers
     score: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None  # rate
+    original_number: Annotated[str, text(20)] = ""  # mark_duplicate: «2026-000123»
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from server.requests.workflow import ACTIONS, VIEW_REACH, Reach
+from server.requests.workflow import ACTIONS, VIEW_REACH, Reach, RequestFacts, is_follower
 from server.shared.roles import Actor, Role
 
 # What each reach is decided by, besides the role (see `workflow.within`).
@@ -21,6 +21,7 @@ DECIDED_BY: dict[Reach, frozenset[str]] = {
     Reach.OWN_CONTRACTOR: frozenset({"organisation"}),
     Reach.OWN_JOB: frozenset({"organisation", "person"}),
     Reach.TRIAGE_QUEUE: frozenset(),
+    Reach.FOLLOWED: frozenset({"person"}),
 }
 
 
@@ -28,13 +29,15 @@ class Audience(NamedTuple):
     role: Role
     organisation_id: int | None
     person_id: int | None
+    # Followers of a request see one page without its resident's personal data, whoever
+    # they are: they share it (and the owner's page never shows them).
+    following: bool = False
 
 
 def reaches_of(role: Role) -> set[Reach]:
     """Every reach that decides what a person of this role sees or may do."""
     reaches = {spec.reach[role] for spec in ACTIONS.values() if role in spec.reach}
-    if role in VIEW_REACH:
-        reaches.add(VIEW_REACH[role])
+    reaches.update(VIEW_REACH.get(role, ()))
     return reaches
 
 
@@ -49,3 +52,12 @@ def audience_of(actor: Actor) -> Audience:
         organisation_id=actor.organisation_id if "organisation" in deciding else None,
         person_id=actor.user_id if "person" in deciding else None,
     )
+
+
+# A follower takes no action on the request and sees nothing that depends on who they are.
+FOLLOWERS = Audience(role=Role.RESIDENT, organisation_id=None, person_id=None, following=True)
+
+
+def request_audience(actor: Actor, request: RequestFacts) -> Audience:
+    """The audience of one request's page: its followers share one, apart from its resident."""
+    return FOLLOWERS if is_follower(actor, request) else audience_of(actor)

@@ -9,7 +9,9 @@ the audience is exactly the one of the committed state:
   routed to them) and on a resident's dispute, unless they turned this off
   (`User.notify_new_requests`);
 - the dispatchers of the contractor, on an assignment (same switch);
-- the worker, when a job is given to them.
+- the worker, when a job is given to them;
+- the residents who follow the request, on every change of its state, without the flat or any
+  text of the resident who filed it.
 
 Nobody is told about their own action, and every recipient must be allowed to see the request
 (`workflow.may_view`), so a notification never shows what its page would refuse.
@@ -32,7 +34,7 @@ from server.i18n import gettext as _
 from server.i18n import short_time
 from server.requests import workflow
 from server.requests.labels import role_label, state_explanation, state_label
-from server.requests.timeline import active_work_order, facts_of
+from server.requests.timeline import active_work_order, facts_of, followers_of
 from server.requests.workflow import Action
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
@@ -54,6 +56,7 @@ class Reason(StrEnum):
     JOB = "job"  # a contractor's dispatcher: a new work order
     WORKER = "worker"  # a worker: a job was given to them
     DEADLINE = "deadline"  # an org dispatcher: the deadline of a request is near
+    FOLLOWED = "followed"  # a follower: the request they follow moved
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,9 @@ class _Wanted:
         )
 
 
-def _wanted(request: Request, entry: TimelineEntry) -> list[_Wanted]:
+def _wanted(
+    request: Request, entry: TimelineEntry, followers: frozenset[int] = frozenset()
+) -> list[_Wanted]:
     """Who is told, first reasons first: a person told for two reasons gets the first."""
     kind = entry.kind
     wanted: list[_Wanted] = []
@@ -170,6 +175,7 @@ def _wanted(request: Request, entry: TimelineEntry) -> list[_Wanted]:
         wanted.append(_Wanted(Reason.COMMENT, user_id=request.resident_id))
     elif moved:
         wanted.append(_Wanted(Reason.STATE, user_id=request.resident_id))
+        wanted.extend(_Wanted(Reason.FOLLOWED, user_id=f) for f in sorted(followers))
 
     def staff(reason: Reason, role: Role, organisation_id: int | None) -> None:
         if organisation_id is not None:
@@ -197,9 +203,11 @@ class _Member:
     devices: tuple[int, ...]  # push subscription ids, oldest first
 
 
-async def _audience(session: AsyncSession, request: Request, entry: TimelineEntry) -> list[_Member]:
+async def _audience(
+    session: AsyncSession, request: Request, entry: TimelineEntry, followers: frozenset[int]
+) -> list[_Member]:
     """Everyone to tell, with their push devices, in one read. Never the actor themselves."""
-    wanted = _wanted(request, entry)
+    wanted = _wanted(request, entry, followers)
     if not wanted:
         return []
     rows = await session.execute(
@@ -228,6 +236,11 @@ def _texts(
     reason: Reason, request: Request, entry: TimelineEntry, category: Category, place: str
 ) -> tuple[str, str]:
     number = request.number or str(request.id)
+    if reason is Reason.FOLLOWED:
+        # A follower never reads the flat, the texts or anything else of the resident's.
+        state = state_label(request.state)
+        title = _("Заявка №%(n)s, за которой вы следите: %(state)s", n=number, state=state)
+        return short(title, 120), short(f"{category.name}, {place}")
     if request.flat:
         place = _("%(address)s, кв. %(flat)s", address=place, flat=request.flat)
     what = f"{category.name}, {place}"
@@ -236,6 +249,8 @@ def _texts(
     if reason is Reason.STATE:
         title = _("Заявка №%(n)s: %(state)s", n=number, state=state_label(request.state))
         body = state_explanation(request.state)
+        if entry.kind == Action.MARK_DUPLICATE:
+            body = f"{body} №{entry.data.get('original_number', '')}"
         if entry.text:
             body = f"{body} {entry.text}"
     elif reason is Reason.COMMENT:
@@ -267,12 +282,14 @@ async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice
     request = await session.get(Request, entry.request_id)
     if request is None:
         return []
-    audience = await _audience(session, request, entry)
+    # A request being filed has no followers yet.
+    followers = frozenset() if entry.kind == "file" else await followers_of(session, request.id)
+    audience = await _audience(session, request, entry, followers)
     if not audience:
         return []
     # A request being filed has no work order yet.
     order = None if entry.kind == "file" else await active_work_order(session, request.id)
-    facts = facts_of(request, order)
+    facts = facts_of(request, order, followers=followers)
     category = await session.get(Category, request.category_id)
     building = await session.get(Building, request.building_id)
     assert category is not None and building is not None

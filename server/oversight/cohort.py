@@ -33,6 +33,7 @@ from server.requests.workflow import (
     CANCELLED_STATES,
     CLOSED_STATES,
     DECLINED_STATES,
+    DUPLICATE_STATES,
     FIXED_STATES,
     OPEN_STATES,
     OPEN_WORK_STATES,
@@ -95,6 +96,7 @@ def _counted(now: datetime) -> dict[str, ColumnElement[bool]]:
     return {
         "closed": closed,
         "declined": in_group(DECLINED_STATES),
+        "duplicates": in_group(DUPLICATE_STATES),
         "cancelled": in_group(CANCELLED_STATES),
         "open": in_group(OPEN_STATES),
         "overdue": overdue_at(now),

@@ -75,7 +75,8 @@ class Figures:
     closed: int = 0  # confirmed by the resident
     declined: int = 0
     cancelled: int = 0
-    open: int = 0  # not closed, declined or cancelled
+    duplicates: int = 0  # the same problem as another request: neither fixed nor declined
+    open: int = 0  # not closed, declined, cancelled or a duplicate
     overdue: int = 0  # work still owed and its deadline has passed
     on_time: int = 0  # work reported done by the deadline
     late: int = 0  # work reported done after the deadline
@@ -108,7 +109,7 @@ class Figures:
 
     @property
     def closed_share(self) -> float | None:
-        return _share(self.closed, self.filed - self.cancelled)
+        return _share(self.closed, self.filed - self.cancelled - self.duplicates)
 
     @property
     def rating(self) -> float | None:

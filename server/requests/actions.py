@@ -25,6 +25,7 @@ from server.db import models
 from server.db.models import Request, TimelineEntry, WorkOrder, utcnow
 from server.i18n import gettext as _
 from server.requests import media, workflow
+from server.requests.duplicates import add_follower, duplicate_refusal, find_original
 from server.requests.filing import Outcome
 from server.requests.qr import QrCheck, check_work_order_photo
 from server.requests.timeline import (
@@ -33,6 +34,7 @@ from server.requests.timeline import (
     active_work_order,
     event_of,
     facts_of,
+    followers_of,
     is_rated,
     timeline_entry,
 )
@@ -57,6 +59,7 @@ class ActionInput:
     score: int | None = None
     photo: bytes | None = None
     completion_key: str | None = None
+    original_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +165,9 @@ async def _load(
     if request is None:
         raise NotFound(_("Заявка не найдена."))
     order = await active_work_order(session, request.id)
-    return request, order, facts_of(request, order, rated=await is_rated(session, request.id))
+    rated = await is_rated(session, request.id)
+    followers = await followers_of(session, request.id)
+    return request, order, facts_of(request, order, rated=rated, followers=followers)
 
 
 def _authorise(
@@ -334,6 +339,21 @@ async def _rate(step: Step) -> list[TimelineEntry]:
     return [await step.record(score=score)]
 
 
+async def _mark_duplicate(step: Step) -> list[TimelineEntry]:
+    """The same problem as another open request of the organisation: this one ends, and its
+    resident follows the other (told by this entry's notification, in this transaction)."""
+    original = await find_original(step.session, step.data.original_number)
+    problem = duplicate_refusal(step.request, original)
+    if problem is not None or original is None:
+        raise InvalidInput(original_number=problem or "")
+    step.request.duplicate_of_id = original.id
+    # Its resident, and whoever followed it, now follow the original.
+    watching = {step.request.resident_id} | await followers_of(step.session, step.request.id)
+    for user_id in sorted(watching - {original.resident_id}):
+        await add_follower(step.session, original.id, user_id, step.now)
+    return [await step.record(original_id=original.id, original_number=original.number)]
+
+
 async def _note(step: Step) -> list[TimelineEntry]:
     """Actions whose timeline entry (and state change) is all there is to them."""
     return [await step.record()]
@@ -351,6 +371,7 @@ USE_CASES: dict[Action, UseCase] = {
     Action.CONFIRM: _confirm,
     Action.DISPUTE: _send_back,
     Action.CANCEL: _note,
+    Action.MARK_DUPLICATE: _mark_duplicate,
     Action.COMMENT: _note,
     Action.ASSIGN_WORKER: _assign_worker,
     Action.RATE: _rate,

@@ -18,6 +18,7 @@ def state_label(state: str) -> str:
         State.REWORK: _("На доработке"),
         State.DECLINED: _("Отклонена"),
         State.CANCELLED: _("Отменена"),
+        State.DUPLICATE: _("Дубликат"),
     }.get(State(state), state)
 
 
@@ -33,6 +34,7 @@ def state_explanation(state: str) -> str:
         State.REWORK: _("Работа возвращена на доработку."),
         State.DECLINED: _("Организация отклонила заявку."),
         State.CANCELLED: _("Заявка отменена."),
+        State.DUPLICATE: _("Эта проблема уже известна по другой заявке: теперь вы следите за ней."),
     }.get(State(state), "")
 
 

@@ -29,7 +29,7 @@ from server.db.models import (
 from server.i18n import gettext as _
 from server.requests import workflow
 from server.requests.deadlines import is_overdue
-from server.requests.timeline import QR_FLAGGED, active_work_order, facts_of
+from server.requests.timeline import QR_FLAGGED, active_work_order, facts_of, followers_of
 from server.requests.visibility import visible_to
 from server.requests.workflow import (
     CONTRACTOR_WORK_STATES,
@@ -70,6 +70,9 @@ class RequestPage:
     contractors: list[Organisation] = field(default_factory=list)  # for ASSIGN
     organisations: list[Organisation] = field(default_factory=list)  # for TRANSFER / ROUTE
     workers: list[User] = field(default_factory=list)  # for ASSIGN_WORKER
+    # Seen as a follower: without the flat, the description, photos, rating and entry texts
+    # of the resident who filed it, any of which may say who they are.
+    following: bool = False
 
     @property
     def last_entry_id(self) -> int:
@@ -116,7 +119,8 @@ async def _read(
         return None
     order = await active_work_order(session, request.id, with_worker=True)
     rating = (await session.scalars(select(Rating).where(Rating.request_id == request.id))).first()
-    facts = facts_of(request, order, rated=rating is not None)
+    followers = await followers_of(session, request.id)
+    facts = facts_of(request, order, rated=rating is not None, followers=followers)
     timeline = list(
         await session.scalars(
             select(TimelineEntry)
@@ -165,6 +169,17 @@ async def page_as(svc: Services, actor: Actor, read: RequestRead) -> RequestPage
 async def _page_of(session: AsyncSession, actor: Actor, read: RequestRead) -> RequestPage:
     request = read.request
     actions = workflow.available_actions(actor, read.facts)
+    if workflow.is_follower(actor, read.facts):
+        return RequestPage(
+            request=request,
+            timeline=[e for e in read.timeline if e.kind != QR_FLAGGED],
+            attachments=[],
+            work_order=None,
+            rating=None,
+            actions=[],
+            overdue=is_overdue(read.facts.state, request.due_at, utcnow()),
+            following=True,
+        )
     page = RequestPage(
         request=request,
         # The QR check's doubts are the organisation's business, not the resident's.
@@ -418,8 +433,10 @@ async def contractor_jobs(svc: Services, actor: Actor, filters: BoardFilters) ->
 
 
 async def resident_requests(svc: Services, actor: Actor) -> list[BoardRow]:
+    """The resident's own requests; those they follow are listed apart (`duplicates`)."""
     now = utcnow()
-    query = select(Request).where(visible_to(actor)).order_by(Request.id.desc())
+    own = Request.resident_id == actor.user_id
+    query = select(Request).where(visible_to(actor), own).order_by(Request.id.desc())
     async with svc.db.read() as session:
         return await _rows(session, query, now)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from server.db.models import Rating, Request, TimelineEntry, WorkOrder, utcnow
+from server.db.models import Rating, Request, RequestFollower, TimelineEntry, WorkOrder, utcnow
 from server.requests.workflow import RequestFacts, State
 from server.shared.events import RequestEvent
 from server.shared.roles import Actor
@@ -19,7 +19,12 @@ QR_CONFIRMED = "qr_confirmed"
 QR_FLAGGED = "qr_flagged"  # shown only where `workflow.sees_photo_check` holds
 
 
-def facts_of(request: Request, work_order: WorkOrder | None, rated: bool = False) -> RequestFacts:
+def facts_of(
+    request: Request,
+    work_order: WorkOrder | None,
+    rated: bool = False,
+    followers: frozenset[int] = frozenset(),
+) -> RequestFacts:
     return RequestFacts(
         state=State(request.state),
         resident_id=request.resident_id,
@@ -27,6 +32,7 @@ def facts_of(request: Request, work_order: WorkOrder | None, rated: bool = False
         contractor_id=request.contractor_id,
         worker_id=work_order.worker_id if work_order is not None else None,
         rated=rated,
+        followers=followers,
     )
 
 
@@ -83,3 +89,12 @@ async def is_rated(session: AsyncSession, request_id: int) -> bool:
     return (
         await session.scalar(select(Rating.id).where(Rating.request_id == request_id))
     ) is not None
+
+
+async def followers_of(session: AsyncSession, request_id: int) -> frozenset[int]:
+    """The residents who follow the request."""
+    return frozenset(
+        await session.scalars(
+            select(RequestFollower.user_id).where(RequestFollower.request_id == request_id)
+        )
+    )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, false, or_, select, true
 from sqlalchemy.orm import QueryableAttribute
 
-from server.db.models import Request, WorkOrder
+from server.db.models import Request, RequestFollower, WorkOrder
 from server.shared.roles import Actor, Role
 
 
@@ -21,7 +21,11 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
     """The requests `workflow.may_view(actor, …)` allows, as a condition on `Request`."""
     match actor.role:
         case Role.RESIDENT:
-            return _equals(Request.resident_id, actor.user_id)
+            # Own requests, and those the person follows.
+            return or_(
+                _equals(Request.resident_id, actor.user_id),
+                false() if actor.user_id is None else Request.id.in_(followed_by(actor.user_id)),
+            )
         case Role.OPERATOR | Role.CITY_ADMIN | Role.SYSTEM:
             return true()
         case Role.DISPATCHER:
@@ -37,6 +41,11 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
             )
         case _:
             return false()
+
+
+def followed_by(user_id: int) -> Select[Any]:
+    """The ids of the requests this person follows."""
+    return select(RequestFollower.request_id).where(RequestFollower.user_id == user_id)
 
 
 def active_worker_id() -> ScalarSelect[int | None]:

@@ -27,6 +27,7 @@ class State(StrEnum):
     REWORK = "rework"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    DUPLICATE = "duplicate"  # the same problem as an earlier request, which its resident follows
 
 
 class Action(StrEnum):
@@ -41,6 +42,7 @@ class Action(StrEnum):
     CONFIRM = "confirm"  # resident accepts: the request is closed
     DISPUTE = "dispute"  # resident does not accept
     CANCEL = "cancel"
+    MARK_DUPLICATE = "mark_duplicate"  # dispatcher: the same problem as another request
     # Actions that add to the timeline without moving the state.
     COMMENT = "comment"
     ASSIGN_WORKER = "assign_worker"
@@ -48,7 +50,7 @@ class Action(StrEnum):
 
 
 # Named groups of states: everything outside this module asks these instead of listing states.
-FINAL_STATES = frozenset({State.CLOSED, State.DECLINED, State.CANCELLED})
+FINAL_STATES = frozenset({State.CLOSED, State.DECLINED, State.CANCELLED, State.DUPLICATE})
 OPEN_STATES = frozenset(State) - FINAL_STATES
 # The work is still owed; a deadline passing here makes the request overdue.
 OPEN_WORK_STATES = frozenset({State.NEW, State.ASSIGNED, State.IN_PROGRESS, State.REWORK})
@@ -61,6 +63,9 @@ UNASSIGNED_STATES = frozenset({State.NEW})
 CLOSED_STATES = frozenset({State.CLOSED})
 DECLINED_STATES = frozenset({State.DECLINED})
 CANCELLED_STATES = frozenset({State.CANCELLED})
+# Ended because another request of the same organisation is the same problem: neither fixed nor
+# declined, and counted apart from both.
+DUPLICATE_STATES = frozenset({State.DUPLICATE})
 
 
 class Reach(StrEnum):
@@ -72,6 +77,7 @@ class Reach(StrEnum):
     OWN_CONTRACTOR = "own_contractor"  # the person's contractor holds the work order
     OWN_JOB = "own_job"  # as OWN_CONTRACTOR, and given to this worker or to nobody yet
     TRIAGE_QUEUE = "triage_queue"  # no organisation serves it yet
+    FOLLOWED = "followed"  # the person follows it (someone else filed it)
 
 
 class FormKind(StrEnum):
@@ -84,6 +90,7 @@ class FormKind(StrEnum):
     WORKER = "worker"  # one of the contractor's workers
     PHOTO = "photo"  # the photo of the signed work order, and an optional note
     SCORE = "score"  # one to five stars, and an optional review
+    ORIGINAL = "original"  # the number of another request, and an optional comment
 
 
 def gettext_lazy(message: str) -> LazyProxy:
@@ -249,6 +256,20 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
         prompt=_("Причина (необязательно)"),
     ),
     ActionSpec(
+        Action.MARK_DUPLICATE,
+        moves={
+            State.NEW: State.DUPLICATE,
+            State.ASSIGNED: State.DUPLICATE,
+            State.REWORK: State.DUPLICATE,
+        },
+        reach={Role.DISPATCHER: Reach.OWN_ORGANISATION},
+        form=FormKind.ORIGINAL,
+        button=_("Отметить как дубликат"),
+        entry=_("Отмечена как дубликат"),
+        done=_("заявка отмечена как дубликат"),
+        prompt=_("Комментарий (необязательно)"),
+    ),
+    ActionSpec(
         Action.COMMENT,
         moves=_stay(OPEN_STATES),
         reach={
@@ -293,17 +314,19 @@ ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_TABLE}
 # Actions that must carry a written reason.
 REASON_REQUIRED = frozenset(spec.action for spec in ACTION_TABLE if spec.reason_required)
 
-# Which requests each role may see at all (its page, timeline, photos, live updates).
-VIEW_REACH: dict[Role, Reach] = {
-    Role.RESIDENT: Reach.OWN_REQUEST,
-    Role.OPERATOR: Reach.ANY,
-    Role.CITY_ADMIN: Reach.ANY,
-    Role.SYSTEM: Reach.ANY,
-    Role.DISPATCHER: Reach.OWN_ORGANISATION,
-    Role.CONTRACTOR: Reach.OWN_CONTRACTOR,
+# Which requests each role may see at all (its page, timeline, photos, live updates): any
+# request within one of its reaches.
+VIEW_REACH: dict[Role, tuple[Reach, ...]] = {
+    # A follower sees the request without its resident's personal data (`is_follower`).
+    Role.RESIDENT: (Reach.OWN_REQUEST, Reach.FOLLOWED),
+    Role.OPERATOR: (Reach.ANY,),
+    Role.CITY_ADMIN: (Reach.ANY,),
+    Role.SYSTEM: (Reach.ANY,),
+    Role.DISPATCHER: (Reach.OWN_ORGANISATION,),
+    Role.CONTRACTOR: (Reach.OWN_CONTRACTOR,),
     # A worker sees the jobs of their own contractor that are theirs or not yet given to
     # anyone, so a crew can pick up an order from the printed sheet.
-    Role.WORKER: Reach.OWN_JOB,
+    Role.WORKER: (Reach.OWN_JOB,),
 }
 
 
@@ -325,6 +348,7 @@ class RequestFacts:
     contractor_id: int | None = None
     worker_id: int | None = None
     rated: bool = False
+    followers: frozenset[int] = frozenset()  # residents who follow it
 
 
 class TransitionNotAllowed(Exception):
@@ -367,12 +391,23 @@ def within(reach: Reach, actor: Actor, request: RequestFacts) -> bool:
             return own_contractor and request.worker_id in (None, actor.user_id)
         case Reach.TRIAGE_QUEUE:
             return request.organisation_id is None
+        case Reach.FOLLOWED:
+            return actor.user_id is not None and actor.user_id in request.followers
 
 
 def may_view(actor: Actor, request: RequestFacts) -> bool:
     """May this person see the request at all (its page, timeline, photos, live updates)?"""
-    reach = VIEW_REACH.get(actor.role)
-    return reach is not None and within(reach, actor, request)
+    return any(within(reach, actor, request) for reach in VIEW_REACH.get(actor.role, ()))
+
+
+def is_follower(actor: Actor, request: RequestFacts) -> bool:
+    """Does this person see the request only as its follower (and so without the personal data
+    of the resident who filed it)?"""
+    return (
+        actor.role is Role.RESIDENT
+        and not within(Reach.OWN_REQUEST, actor, request)
+        and within(Reach.FOLLOWED, actor, request)
+    )
 
 
 def may(actor: Actor, action: Action, request: RequestFacts) -> bool:

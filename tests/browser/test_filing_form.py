@@ -93,3 +93,44 @@ def test_description_counter_counts_down_and_warns_past_the_limit(browser, serve
     )
     expect(counter).to_have_class("hint char-count error")
     expect(page.locator("#description")).to_have_attribute("aria-invalid", "true")
+
+
+def _pick(page, server: str, category: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/requests/new")
+    page.locator("#address").press_sequentially("Ленина 12", delay=20)
+    page.locator("#building-results label.option", has_text="улица Ленина, 12").click()
+    page.select_option("#category", label=category)
+
+
+def test_the_form_shows_open_requests_of_the_chosen_house_and_category_to_follow(  # type: ignore[no-untyped-def]
+    browser, server, world: World
+) -> None:
+    first = browser.new_context(**PHONE).new_page()
+    sign_in(first, server, "resident")
+    _pick(first, server, "Не работает лифт")
+    expect(first.locator("#similar-requests")).to_be_empty()
+    first.fill("#flat", "41")
+    first.fill("#description", "Лифт стоит на девятом этаже, звоните Анне")
+    first.click("button:has-text('Подать заявку')")
+    first.wait_for_url(f"{server}/requests/*")
+    number = first.locator("header p.muted.small").inner_text().split("№")[1].split()[0]
+
+    page = browser.new_context(**PHONE).new_page()
+    sign_in(page, server, "resident2")
+    _pick(page, server, "Не работает лифт")
+    listed = page.locator("#similar-requests .similar-request")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text(f"№{number}, Не работает лифт, подана ")
+    expect(listed).not_to_contain_text("41")
+    expect(listed).not_to_contain_text("Анне")
+    # Another category of the same house has nothing open: the list goes.
+    page.select_option("#category", label="Разбито окно в подъезде")
+    expect(listed).to_have_count(0)
+    page.select_option("#category", label="Не работает лифт")
+    expect(listed).to_have_count(1)
+
+    listed.get_by_role("button", name="Следить за этой заявкой").click()
+    page.wait_for_url(f"{server}/requests/*")
+    expect(page.locator("#request-actions")).to_contain_text("Не следить")
+    expect(page.locator("#request-details")).not_to_contain_text("41")
+    expect(page.locator("#request-details")).not_to_contain_text("Анне")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from server.i18n import gettext as _
-from server.live.audience import audience_of
+from server.live.audience import request_audience
 from server.live.hub import Hub
 from server.live.render import CSRF_INPUT, control, oob
 from server.live.views.base import CLOSE_GONE, Closed, View, Viewer
@@ -48,18 +48,8 @@ async def request_snapshot(
     hub: Hub, viewer: Viewer, request_id: int, *, opening: bool = False
 ) -> RequestSnapshot | None:
     """The request as the page shows it to `viewer`, or None if they may not see it."""
-    audience = audience_of(viewer.actor)
-    return await hub.shared(
-        ("request", request_id, audience),
-        lambda: _render(hub, viewer, request_id, opening=opening),
-        opening=opening,
-    )
-
-
-async def _render(
-    hub: Hub, viewer: Viewer, request_id: int, *, opening: bool
-) -> RequestSnapshot | None:
-    # One read of the request for all its audiences; each then sees what it may of it.
+    # One read of the request for all its audiences; each then sees what it may of it. Who
+    # follows it is part of the read, so its followers make one audience of their own.
     read = await hub.shared(
         ("request-read", request_id),
         lambda: queries.read_request(hub.svc, request_id),
@@ -67,6 +57,15 @@ async def _render(
     )
     if read is None:
         return None
+    audience = request_audience(viewer.actor, read.facts)
+    return await hub.shared(
+        ("request", request_id, audience),
+        lambda: _render(hub, viewer, read),
+        opening=opening,
+    )
+
+
+async def _render(hub: Hub, viewer: Viewer, read: queries.RequestRead) -> RequestSnapshot | None:
     try:
         page = await queries.page_as(hub.svc, viewer.actor, read)
     except NotFound:
@@ -89,7 +88,7 @@ async def _render(
             entry.id,
             render.template(
                 "requests/_timeline_entry.html",
-                {"entry": entry, "viewer_role": viewer.actor.role},
+                {"entry": entry, "viewer_role": viewer.actor.role, "following": page.following},
             ),
         )
         for entry in page.timeline

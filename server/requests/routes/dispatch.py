@@ -14,7 +14,14 @@ from server.i18n import gettext as _
 from server.requests import queries
 from server.requests.labels import done_label, state_label
 from server.requests.queries import BoardFilters
-from server.requests.workflow import CLOSED_STATES, DECLINED_STATES, OPEN_STATES, Action, State
+from server.requests.workflow import (
+    CLOSED_STATES,
+    DECLINED_STATES,
+    DUPLICATE_STATES,
+    OPEN_STATES,
+    Action,
+    State,
+)
 from server.shared.forms import parse_id
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import render
@@ -30,7 +37,7 @@ def state_choices() -> list[tuple[str, str]]:
     Every open state, and how requests ended in the organisation's hands (a resident's
     withdrawal is not the organisation's outcome)."""
     # Open states first; each part in the order a request lives through them.
-    ended = CLOSED_STATES | DECLINED_STATES
+    ended = CLOSED_STATES | DECLINED_STATES | DUPLICATE_STATES
     states = [s for s in State if s in OPEN_STATES] + [s for s in State if s in ended]
     return [
         ("open", _("Открытые")),

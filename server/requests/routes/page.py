@@ -33,6 +33,7 @@ class ActionForm(Form):
     worker_id: Id | None = None
     score: int | None = None  # the range is the rating's own rule
     completion_key: str | None = None
+    original_number: str = ""
 
 
 async def action_input(form: Any) -> ActionInput:

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.requests import queries
+from server.requests.duplicates import followed_requests
 from server.requests.filing import MAX_DESCRIPTION, NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.forms import (
@@ -131,8 +132,11 @@ async def create_request(
 
 @get("/requests", guards=resident_only, name="my_requests")
 async def my_requests(request: Request[Any, Any, Any], services: Services) -> Template:
-    rows = await queries.resident_requests(services, current_actor(request))
-    return render(request, "resident/list.html", {"user": request.scope["user"], "rows": rows})
+    actor = current_actor(request)
+    rows = await queries.resident_requests(services, actor)
+    followed = await followed_requests(services, actor)
+    context = {"user": request.scope["user"], "rows": rows, "followed": followed}
+    return render(request, "resident/list.html", context)
 
 
 ROUTES = [new_request_page, create_request, my_requests]

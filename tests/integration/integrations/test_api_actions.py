@@ -73,6 +73,31 @@ def test_assign_through_the_api_moves_the_request_and_answers_it(
     assert [e["kind"] for e in answered["timeline"]][-1] == "assign"
 
 
+def test_marking_a_duplicate_through_the_api_names_the_original_or_the_field(
+    client: TestClient[Any], world: World, tokens: Tokens
+) -> None:
+    original = file(client, tokens.uk1).json()
+    duplicate = file(client, tokens.uk1).json()
+    refused = act(
+        client, tokens.uk1, duplicate["id"], "mark_duplicate",
+        version=duplicate["version"], original_number=duplicate["number"],
+    )  # fmt: skip
+    body = assert_error_body(refused, 422, "original_number")
+    assert body["errors"]["original_number"] == "Заявка не может быть дубликатом самой себя."
+    response = act(
+        client, tokens.uk1, duplicate["id"], "mark_duplicate",
+        version=duplicate["version"], original_number=original["number"],
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "duplicate"
+    # Another organisation's token does not reach it at all.
+    other = act(
+        client, tokens.uk2, original["id"], "mark_duplicate",
+        version=original["version"], original_number=duplicate["number"],
+    )  # fmt: skip
+    assert other.status_code == 404
+
+
 def test_an_action_without_version_is_refused_naming_the_field(
     client: TestClient[Any], world: World, tokens: Tokens
 ) -> None:
@@ -182,7 +207,7 @@ def test_the_openapi_document_lists_each_endpoints_errors(client: TestClient[Any
     state = doc["components"]["schemas"]["State"]
     assert set(state["enum"]) == {
         "new", "assigned", "in_progress", "done", "verified", "closed", "rework", "declined",
-        "cancelled",
+        "cancelled", "duplicate",
     }  # fmt: skip
     body = doc["components"]["schemas"]["ErrorBody"]
     assert set(body["properties"]) == {"detail", "code", "errors"}

@@ -26,7 +26,7 @@ def offered(html: str, request_id: int) -> list[str]:
 ASSIGNED_JOB_OFFERS = {
     "resident": ["cancel", "comment"],
     "operator": ["cancel", "comment"],
-    "dispatcher": ["assign", "decline", "comment"],
+    "dispatcher": ["assign", "decline", "mark_duplicate", "comment"],
     "contractor": ["start", "complete", "comment", "assign_worker"],
     "worker": ["start", "complete", "comment"],
     "cityadmin": [],

@@ -46,6 +46,7 @@ def test_the_board_filters_by_each_state_a_dispatcher_works_with(world: World) -
             "rework",
             "closed",
             "declined",
+            "duplicate",
             "all",
         ]
         assert '<option value="open" selected>' in select

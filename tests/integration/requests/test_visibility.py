@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.db.models import Request, WorkOrder, utcnow
+from server.db.models import Request, RequestFollower, WorkOrder, utcnow
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.requests import queries
@@ -39,6 +39,10 @@ ORDER_HISTORIES: dict[str, list[tuple[str | None, bool]]] = {
     "taken from this worker": [("worker", False), (None, True)],
     "withdrawn": [("worker", False)],
 }
+
+# Who follows the request besides its resident: nobody, a resident, or the other resident (so
+# that a resident follows requests of their own too, which they see as its resident).
+FOLLOWERS: tuple[tuple[str, ...], ...] = ((), ("resident",), ("resident2",))
 
 
 @dataclass
@@ -77,6 +81,9 @@ async def _generate(world: World) -> list[Generated]:
                 )
                 session.add(request)
                 await session.flush()
+                followers = FOLLOWERS[n % len(FOLLOWERS)]
+                for login in followers:
+                    session.add(RequestFollower(request_id=request.id, user_id=world.users[login]))
                 active: WorkOrder | None = None
                 for k, (worker, is_active) in enumerate(ORDER_HISTORIES[history]):
                     order = WorkOrder(
@@ -90,7 +97,9 @@ async def _generate(world: World) -> list[Generated]:
                     await session.flush()
                     if is_active:
                         active = order
-                generated.append(Generated(request.id, facts_of(request, active), history))
+                follower_ids = frozenset(world.users[login] for login in followers)
+                facts = facts_of(request, active, followers=follower_ids)
+                generated.append(Generated(request.id, facts, history))
     finally:
         await db.dispose()
     return generated
@@ -153,6 +162,10 @@ def test_the_generated_town_gives_every_kind_of_viewer_something_to_see_and_to_m
     for name in ["resident", "dispatcher", "contractor", "worker", "worker_b", "worker2"]:
         allowed = {g.request_id for g in town if may_view(viewers[name], g.facts)}
         assert allowed and allowed != everyone, name
+    resident = viewers["resident"]
+    followed = {g.request_id for g in town if resident.user_id in g.facts.followers}
+    others = {g.request_id for g in town if g.facts.resident_id != resident.user_id}
+    assert {g.request_id for g in town if may_view(resident, g.facts)} & followed & others
     worker = viewers["worker"]
     seen_by_worker = {g.history for g in town if may_view(worker, g.facts)}
     assert seen_by_worker == {

@@ -13,7 +13,9 @@ from dataclasses import replace
 import pytest
 
 from server.requests.workflow import (
+    DECLINED_STATES,
     FINAL_STATES,
+    FIXED_STATES,
     OPEN_STATES,
     OPEN_WORK_STATES,
     REASON_REQUIRED,
@@ -144,6 +146,10 @@ EXPECTED_NEXT: dict[tuple[State, Action], State] = {
     (S.VERIFIED, A.CONFIRM): S.CLOSED,
     (S.DONE, A.DISPUTE): S.REWORK,
     (S.VERIFIED, A.DISPUTE): S.REWORK,
+    # The same problem as another request of the organisation, before the work is done.
+    (S.NEW, A.MARK_DUPLICATE): S.DUPLICATE,
+    (S.ASSIGNED, A.MARK_DUPLICATE): S.DUPLICATE,
+    (S.REWORK, A.MARK_DUPLICATE): S.DUPLICATE,
     # Withdrawn before work started.
     (S.NEW, A.CANCEL): S.CANCELLED,
     (S.ASSIGNED, A.CANCEL): S.CANCELLED,
@@ -175,6 +181,7 @@ EXPECTED_WITHIN_REACH: dict[Role, dict[Action, frozenset[State]]] = {
         A.ASSIGN: frozenset({S.NEW, S.ASSIGNED, S.REWORK}),
         A.TRANSFER: frozenset({S.NEW}),
         A.DECLINE: frozenset({S.NEW, S.ASSIGNED, S.REWORK}),
+        A.MARK_DUPLICATE: frozenset({S.NEW, S.ASSIGNED, S.REWORK}),
         A.VERIFY: frozenset({S.DONE}),
         A.RETURN: frozenset({S.DONE, S.VERIFIED}),
         A.COMMENT: OPEN,
@@ -284,14 +291,16 @@ def test_next_state_follows_table_or_raises_transition_not_allowed(
         assert is_possible(state, action) is False
 
 
-@pytest.mark.parametrize("state", [S.CLOSED, S.DECLINED, S.CANCELLED])
+@pytest.mark.parametrize("state", [S.CLOSED, S.DECLINED, S.CANCELLED, S.DUPLICATE])
 def test_final_state_allows_no_move_and_only_rating_a_closed_request(state: State) -> None:
     possible = {action for action in Action if is_possible(state, action)}
     assert possible == ({A.RATE} if state is S.CLOSED else set())
 
 
 def test_final_and_open_state_sets_match_product() -> None:
-    assert frozenset({S.CLOSED, S.DECLINED, S.CANCELLED}) == FINAL_STATES
+    assert frozenset({S.CLOSED, S.DECLINED, S.CANCELLED, S.DUPLICATE}) == FINAL_STATES
+    # A duplicate ends apart: never fixed, never declined.
+    assert S.DUPLICATE not in FIXED_STATES | DECLINED_STATES
     assert OPEN == OPEN_STATES
     assert frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.REWORK}) == OPEN_WORK_STATES
 
@@ -716,13 +725,13 @@ def test_city_admin_belongs_to_the_administration() -> None:
         pytest.param(
             DISPATCHER,
             request(S.NEW, contractor_id=None, worker_id=None),
-            [A.ASSIGN, A.TRANSFER, A.DECLINE, A.COMMENT],
+            [A.ASSIGN, A.TRANSFER, A.DECLINE, A.MARK_DUPLICATE, A.COMMENT],
             id="dispatcher-new-request",
         ),
         pytest.param(
             DISPATCHER,
             request(S.ASSIGNED, worker_id=None),
-            [A.ASSIGN, A.DECLINE, A.COMMENT],
+            [A.ASSIGN, A.DECLINE, A.MARK_DUPLICATE, A.COMMENT],
             id="dispatcher-assigned-request",
         ),
         pytest.param(
@@ -740,7 +749,7 @@ def test_city_admin_belongs_to_the_administration() -> None:
         pytest.param(
             DISPATCHER,
             request(S.REWORK),
-            [A.ASSIGN, A.DECLINE, A.COMMENT],
+            [A.ASSIGN, A.DECLINE, A.MARK_DUPLICATE, A.COMMENT],
             id="dispatcher-rework",
         ),
         pytest.param(OTHER_DISPATCHER, request(S.NEW), [], id="dispatcher-of-other-uk"),
@@ -805,7 +814,7 @@ def test_city_admin_belongs_to_the_administration() -> None:
         pytest.param(
             SYSTEM_ACTOR,
             request(S.NEW),
-            [A.ASSIGN, A.TRANSFER, A.ROUTE, A.DECLINE, A.CANCEL, A.COMMENT],
+            [A.ASSIGN, A.TRANSFER, A.ROUTE, A.DECLINE, A.CANCEL, A.MARK_DUPLICATE, A.COMMENT],
             id="system-new",
         ),
     ],
