@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from broadcaster import Broadcast
 
 from server.live.backends import SupervisedBackend, backend_for, split_url
-from server.shared.events import AccountEvent, RequestEvent
+from server.shared.events import AccountEvent, IncidentEvent, RequestEvent
 from server.shared.outage import Backoff
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Resync:
     reason: str = "reconnect"
 
 
-BusMessage = RequestEvent | AccountEvent | Resync
+BusMessage = RequestEvent | AccountEvent | IncidentEvent | Resync
 
 
 def parse_message(raw: str) -> BusMessage | None:
@@ -54,6 +54,9 @@ def parse_message(raw: str) -> BusMessage | None:
     if data.get("kind") == "account":
         user_id = data.get("user_id")
         return AccountEvent(user_id) if isinstance(user_id, int) else None
+    if data.get("kind") == "incident":
+        incident_id = data.get("incident_id")
+        return IncidentEvent(incident_id) if isinstance(incident_id, int) else None
     try:
         return RequestEvent.loads(raw)
     except (TypeError, ValueError):
@@ -159,7 +162,7 @@ class EventBus:
         for subscription in list(self._subscriptions):
             subscription.deliver(message)
 
-    async def publish(self, event: RequestEvent | AccountEvent) -> None:
+    async def publish(self, event: RequestEvent | AccountEvent | IncidentEvent) -> None:
         """Tell every process. Never raises; waits at most `publish_timeout`."""
         if not self._started:
             self._deliver(event)
@@ -178,7 +181,7 @@ class EventBus:
             self._paused_until = loop.time() + self.pause_after_failure
             self._fallback(event)
 
-    def _fallback(self, event: RequestEvent | AccountEvent) -> None:
+    def _fallback(self, event: RequestEvent | AccountEvent | IncidentEvent) -> None:
         # This process's pages still hear of it; the others get a resync once the bus works.
         self.dropped += 1
         self._deliver(event)

@@ -27,6 +27,7 @@ from server.db.models import (
     utcnow,
 )
 from server.i18n import gettext as _
+from server.incidents.linking import link_filed
 from server.requests import media
 from server.requests.deadlines import DeadlineRule, due_at
 from server.requests.routing import BuildingRoute, CategoryRoute, Handler, route
@@ -109,6 +110,7 @@ async def file_request(svc: Services, actor: Actor, form: NewRequest) -> Outcome
                 filed = await _insert_request(
                     session, actor, form, description, flat, caller_phone, key, processed, stored
                 )
+                await link_filed(session, filed.request)
                 event = event_of(filed.request, filed.entry)
                 await svc.record(session, event)
     except IntegrityError:

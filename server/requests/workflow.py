@@ -45,6 +45,8 @@ class Action(StrEnum):
     COMMENT = "comment"
     ASSIGN_WORKER = "assign_worker"
     RATE = "rate"
+    # The service's own: the incident the request was linked to was resolved.
+    RESOLVE_INCIDENT = "resolve_incident"
 
 
 # Named groups of states: everything outside this module asks these instead of listing states.
@@ -285,6 +287,16 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
         done=_("спасибо за оценку"),
         prompt=_("Отзыв (необязательно)"),
         once=True,
+    ),
+    ActionSpec(
+        Action.RESOLVE_INCIDENT,
+        # No person takes it: resolving an incident takes it on every request linked to it.
+        moves={state: State.DONE for state in OPEN_WORK_STATES},
+        reach={},
+        form=FormKind.BUTTON,
+        button=_("Авария устранена"),
+        entry=_("Выполнена: авария устранена"),
+        done=_("авария устранена"),
     ),
 )
 
