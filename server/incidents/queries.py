@@ -26,6 +26,7 @@ from server.db.models import (
     utcnow,
 )
 from server.i18n import gettext as _
+from server.i18n import local_time
 from server.incidents.commands import declarer_of
 from server.incidents.rules import IncidentKind, is_overdue, may_manage, reach_of
 from server.shared.errors import NotFound
@@ -272,3 +273,32 @@ async def served_streets(svc: Services, actor: Actor) -> list[str]:
         if person.org_kind in (OrgKind.UK, OrgKind.TSJ):
             query = query.where(Building.manager_id == actor.organisation_id)
         return list(await session.scalars(query))
+
+
+async def notices_by_building(svc: Services, building_ids: set[int]) -> dict[int, str]:
+    """For integrations (Open311 `service_notice`): what is known of each building now."""
+    if not building_ids:
+        return {}
+    async with svc.db.read() as session:
+        rows = await session.execute(
+            select(IncidentBuilding.building_id, Incident, Category.name)
+            .join(Incident, Incident.id == IncidentBuilding.incident_id)
+            .join(Category, Category.id == Incident.category_id)
+            .where(IncidentBuilding.building_id.in_(building_ids), _active_now())
+            .order_by(Incident.id)
+        )
+        said: dict[int, list[str]] = {}
+        for building_id, incident, category in rows:
+            kind = (
+                _("Плановое отключение") if incident.kind == IncidentKind.PLANNED else _("Авария")
+            )
+            said.setdefault(building_id, []).append(
+                _(
+                    "%(kind)s: %(what)s. %(text)s Ожидаемое окончание: %(end)s.",
+                    kind=kind,
+                    what=category,
+                    text=incident.text,
+                    end=local_time(incident.expected_end),
+                )
+            )
+    return {building_id: " ".join(texts) for building_id, texts in said.items()}

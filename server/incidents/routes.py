@@ -10,7 +10,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
-from server.incidents import commands, queries
+from server.incidents import commands, figures, queries
 from server.incidents.forms import (
     CallForm,
     DeclarationForm,
@@ -23,6 +23,7 @@ from server.incidents.forms import (
 from server.incidents.live import IncidentsView
 from server.incidents.rules import IncidentKind
 from server.live.routes import page_route
+from server.oversight.filters import FiguresQuery
 from server.requests import queries as request_queries
 from server.requests.filing import NewRequest, file_request
 from server.shared.errors import InvalidInput
@@ -230,3 +231,14 @@ ROUTES = [
     link_call,
     page_route("/live/incidents", IncidentsView),
 ]
+
+
+@get("/incidents/figures")
+async def incident_figures(request: Request[Any, Any, Any], services: Services) -> Template:
+    """Counted apart, on the dashboard and the public figures: counts only, for anyone."""
+    period = FiguresQuery.of(request.query_params).chosen_period(default=90)
+    shown = await figures.figures(services, period.start, period.end)
+    return render(request, "incidents/_figures.html", {"figures": shown})
+
+
+ROUTES.append(incident_figures)

@@ -90,6 +90,11 @@ def test_incident_from_declaration_to_resolution(world: World) -> None:
         assert "заявок: 1" in page.text
         # Filing tells the dispatchers (who have no device here), never the incident's audience.
         assert told_since(settings, mark) == {}
+        # Open311 clients read what is known of the building with the request.
+        notices = _service_notices(c["idle"], [linked, far_request, lift_request])
+        assert "Нет холодной воды" in notices[linked]
+        assert "Нет холодной воды" in notices[lift_request]  # the same building
+        assert "Нет холодной воды" not in notices[far_request]
 
         response = post(c["follower"], f"/incidents/{incident}/follow")
         assert response.status_code == 303
@@ -126,6 +131,14 @@ def test_incident_from_declaration_to_resolution(world: World) -> None:
         assert state_of(settings, far_request) == "new"
         assert state_of(settings, lift_request) == "new"
         assert "Нет холодной воды" not in c["follower"].get("/incidents/mine").text
+        assert figures_of(c["idle"]) == {
+            "declared": "1",
+            "active": "0",
+            "overdue": "0",
+            "residents": "2",  # the follower and the filer
+            "requests": "1",
+        }
+        assert "Нет холодной воды" not in _service_notices(c["idle"], [linked])[linked]
 
         # The resident disputes their own: that request alone goes back.
         page = c["filer"].get(f"/requests/{linked}")
@@ -150,3 +163,37 @@ def _file(client: TestClient[Any], world: World, building_id: int, category: str
     )
     assert response.status_code == 303, response.text[:2000]
     return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+FIGURE = re.compile(r'data-figure="(\w+)">([^<]*)<')
+
+
+def figures_of(client: TestClient[Any]) -> dict[str, str]:
+    page = client.get("/incidents/figures?period=30")
+    assert page.status_code == 200
+    return {k: v for k, v in FIGURE.findall(page.text) if k != "hours"}
+
+
+def _service_notices(client: TestClient[Any], ids: list[int]) -> dict[int, str]:
+    found = client.get(
+        "/open311/v2/requests.json", params={"service_request_id": ",".join(map(str, ids))}
+    )
+    assert found.status_code == 200, found.text
+    return {item["service_request_id"]: item["service_notice"] for item in found.json()}
+
+
+def test_an_incident_past_its_expected_end_stands_out(world: World) -> None:
+    app = create_app(dataclasses.replace(world.settings, push_worker_in_process=False))
+    with people(app, "dispatcher") as c:
+        now = utcnow()
+        late = {
+            "starts_at": as_local(now - timedelta(hours=5)),
+            "expected_end": as_local(now - timedelta(hours=1)),
+        }
+        incident = incident_id_of(
+            declare(c["dispatcher"], world, [world.buildings["mira3"]], **late)
+        )
+        listed = c["dispatcher"].get("/incidents").text
+        assert re.search(rf'class="board-row overdue" data-incident-id="{incident}"', listed)
+        assert figures_of(c["dispatcher"])["overdue"] == "1"
+        assert figures_of(c["dispatcher"])["active"] == "1"
