@@ -302,6 +302,9 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
 
 ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_TABLE}
 
+# Taken by the service itself, never offered to a person.
+SERVICE_ACTIONS = frozenset({Action.RESOLVE_INCIDENT})
+
 # Actions that must carry a written reason.
 REASON_REQUIRED = frozenset(spec.action for spec in ACTION_TABLE if spec.reason_required)
 
