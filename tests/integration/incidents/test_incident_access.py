@@ -175,3 +175,24 @@ def test_a_resident_page_is_signalled_when_an_incident_is_declared(
         assert "incident-notices" in ws.receive_text(timeout=3)
         declare(clients["dispatcher"], world, [world.buildings["lenina12"]])
         assert "incident-notices" in ws.receive_text(timeout=3)
+
+
+def test_the_operator_links_a_call_to_the_incident_in_one_click(
+    clients: dict[str, TestClient[Any]], world: World
+) -> None:
+    lenina12 = world.buildings["lenina12"]
+    incident = incident_id_of(declare(clients["dispatcher"], world, [lenina12]))
+    operator = clients["operator"]
+    call = {"building_id": str(lenina12), "caller_phone": "+7 917 555-11-22", "flat": "4"}
+    response = post(operator, f"/operator/incidents/{incident}/call", call)
+    assert response.status_code == 303, response.text[:2000]
+    request_page = operator.get(response.headers["location"]).text
+    assert "Звонок по аварии" in request_page
+    assert "заявок: 1" in clients["dispatcher"].get(f"/incidents/{incident}").text
+    # Without the caller's phone: said beside the button, nothing filed.
+    response = post(operator, f"/operator/incidents/{incident}/call", {"building_id": lenina12})
+    assert response.status_code == 422
+    assert "Укажите телефон звонящего" in response.text
+    # Not an incident of that building: refused.
+    other = {**call, "building_id": str(world.buildings["sovet7"])}
+    assert post(operator, f"/operator/incidents/{incident}/call", other).status_code == 422
