@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.db.models import utcnow
 from server.incidents.forms import as_local
-from tests.http import filed, people, post, version_of
+from tests.http import people, post, version_of
 from tests.integration.incidents.town import (
     build_town,
     incident_timeline,
