@@ -172,13 +172,16 @@ async def follow(
 @post("/incidents/buildings/{building_id:int}/subscription", guards=residents)
 async def subscription(
     request: Request[Any, Any, Any], services: Services, building_id: int
-) -> Redirect | ClientRedirect:
+) -> Template | Redirect | ClientRedirect:
     form = SubscriptionForm.parse(await request.form())
     await commands.subscribe(services, current_actor(request), building_id, form.on)
     if form.on:
-        flash(request, _("Вы будете получать уведомления об отключениях по этому дому."))
+        said = _("Вы будете получать уведомления об отключениях по этому дому.")
     else:
-        flash(request, _("Уведомления об отключениях по этому дому выключены."))
+        said = _("Уведомления об отключениях по этому дому выключены.")
+    if request.headers.get("hx-request") == "true":
+        return render(request, "incidents/_said.html", {"said": said})
+    flash(request, said)
     return redirect(request, "/requests")
 
 

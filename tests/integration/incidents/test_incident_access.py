@@ -196,3 +196,26 @@ def test_the_operator_links_a_call_to_the_incident_in_one_click(
     # Not an incident of that building: refused.
     other = {**call, "building_id": str(world.buildings["sovet7"])}
     assert post(operator, f"/operator/incidents/{incident}/call", other).status_code == 422
+
+
+def test_a_resident_subscribes_to_a_building_from_the_filing_form(
+    clients: dict[str, TestClient[Any]], world: World
+) -> None:
+    building = world.buildings["mira3"]
+    resident = clients["resident"]
+    notice = resident.get(f"/incidents/notice?building_id={building}").text
+    assert f"/incidents/buildings/{building}/subscription" in notice
+    response = post(
+        resident,
+        f"/incidents/buildings/{building}/subscription",
+        {"on": "1"},
+        headers={"hx-request": "true"},
+    )
+    assert response.status_code == 200
+    assert "Вы будете получать уведомления об отключениях" in response.text
+    incident = incident_id_of(declare(clients["dispatcher"], world, [building]))
+    assert f'data-incident-id="{incident}"' in resident.get("/incidents/mine").text
+    assert (
+        post(clients["operator"], f"/incidents/buildings/{building}/subscription").status_code
+        == 403
+    )
