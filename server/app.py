@@ -31,6 +31,7 @@ from server.accounts.people import format_phone
 from server.accounts.sessions import DatabaseStore, RotatingSessionConfig
 from server.catalog import routes as catalog_routes
 from server.db.session import Database, PoolSize
+from server.incidents import routes as incident_routes
 from server.integrations import api_routes, open311_routes
 from server.live import routes as live_routes
 from server.live.bus import make_bus
@@ -250,6 +251,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *field_routes.ROUTES,
         *media_routes.ROUTES,
         *triage.ROUTES,
+        *incident_routes.ROUTES,
         *live_routes.ROUTES,
         *notify_routes.ROUTES,
         *pwa_routes.ROUTES,

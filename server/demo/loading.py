@@ -30,6 +30,7 @@ from server.db.models import (
     utcnow,
 )
 from server.db.session import Database
+from server.demo.incidents import declare_incidents
 from server.demo.playing import filed_at, play
 from server.demo.script import SCRIPT
 from server.demo.town import (
@@ -44,7 +45,7 @@ from server.demo.town import (
     USERS,
 )
 from server.settings import Settings
-from server.shared.events import RequestEvent
+from server.shared.events import IncidentEvent, RequestEvent
 from server.shared.roles import Role
 from server.shared.services import Services
 
@@ -52,7 +53,7 @@ from server.shared.services import Services
 class _QuietBus:
     """Nobody is watching while the demo loads: events go nowhere."""
 
-    async def publish(self, event: RequestEvent) -> None:
+    async def publish(self, event: RequestEvent | IncidentEvent) -> None:
         return None
 
 
@@ -102,6 +103,7 @@ async def load_demo(settings: Settings) -> bool:
         script = sorted(SCRIPT, key=lambda spec: filed_at(spec.ago, now))
         for index, spec in enumerate(script):
             await play(svc, town, spec, now, rng, index)
+        await declare_incidents(svc, town, now)
         return True
     finally:
         await db.dispose()

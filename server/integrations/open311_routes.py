@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.db.models import Request as RequestRow
 from server.db.models import utcnow
 from server.i18n import gettext as _
+from server.incidents import queries as incident_queries
 from server.integrations.open311 import mapping, reading
 from server.integrations.open311.docs import (
     Open311Operation,
@@ -151,6 +152,9 @@ class Call:
             town=self.services.settings.town_name,
             agency=await reading.triage_agency(self.services) if waiting else None,
             with_description=holder is not None,
+            known=await incident_queries.notices_by_building(
+                self.services, {r.building_id for r in found}
+            ),
         )
         return self.answer(items, "service_requests")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from broadcaster import Broadcast
 
 from server.live.backends import SupervisedBackend, backend_for, split_url
-from server.shared.events import AccountEvent, CallEvent, RequestEvent
+from server.shared.events import AccountEvent, CallEvent, IncidentEvent, RequestEvent
 from server.shared.outage import Backoff
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Resync:
     reason: str = "reconnect"
 
 
-BusMessage = RequestEvent | AccountEvent | CallEvent | Resync
+BusMessage = RequestEvent | AccountEvent | CallEvent | IncidentEvent | Resync
 
 
 def parse_message(raw: str) -> BusMessage | None:
@@ -57,6 +57,9 @@ def parse_message(raw: str) -> BusMessage | None:
     if data.get("kind") == "call":
         call_id = data.get("call_id")
         return CallEvent(call_id) if isinstance(call_id, int) else None
+    if data.get("kind") == "incident":
+        incident_id = data.get("incident_id")
+        return IncidentEvent(incident_id) if isinstance(incident_id, int) else None
     try:
         return RequestEvent.loads(raw)
     except (TypeError, ValueError):
@@ -162,7 +165,7 @@ class EventBus:
         for subscription in list(self._subscriptions):
             subscription.deliver(message)
 
-    async def publish(self, event: RequestEvent | AccountEvent | CallEvent) -> None:
+    async def publish(self, event: RequestEvent | AccountEvent | CallEvent | IncidentEvent) -> None:
         """Tell every process. Never raises; waits at most `publish_timeout`."""
         if not self._started:
             self._deliver(event)
@@ -181,7 +184,7 @@ class EventBus:
             self._paused_until = loop.time() + self.pause_after_failure
             self._fallback(event)
 
-    def _fallback(self, event: RequestEvent | AccountEvent | CallEvent) -> None:
+    def _fallback(self, event: RequestEvent | AccountEvent | CallEvent | IncidentEvent) -> None:
         # This process's pages still hear of it; the others get a resync once the bus works.
         self.dropped += 1
         self._deliver(event)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from server.db.models import utcnow
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
-from server.shared.events import AccountEvent, CallEvent
+from server.shared.events import AccountEvent, CallEvent, IncidentEvent
 from server.shared.services import Services
 
 if TYPE_CHECKING:
@@ -90,7 +90,10 @@ class Hub:
             return
         self._next_change()
         for view in self.views:
-            if isinstance(message, Resync):
+            if isinstance(message, IncidentEvent):
+                if not view.concerns_incident(message):
+                    continue
+            elif isinstance(message, Resync):
                 view.resync = True
             elif isinstance(message, CallEvent):
                 if not view.follows_calls:

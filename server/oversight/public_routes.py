@@ -14,7 +14,7 @@ from litestar.response import Template
 
 from server.oversight import charts
 from server.oversight.cache import FiguresCache
-from server.oversight.filters import FiguresQuery
+from server.oversight.filters import FiguresQuery, query_of
 from server.oversight.formatting import template_helpers
 from server.shared.rendering import render
 
@@ -36,6 +36,7 @@ async def public_stats(request: Request[Any, Any, Any], figures: FiguresCache) -
             "presets": PUBLIC_PRESETS,
             "total": board.total,
             "computed_at": board.now,
+            "period_query": query_of(period),
             "rows": [r for r in board.by_organisation if r.id is not None],
             "trend_svg": charts.trend_chart(board.trend, period.bucket),
             "ranking_svg": charts.ranking_bars(ranking) if ranking else None,

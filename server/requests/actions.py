@@ -310,6 +310,11 @@ async def _confirm(step: Step) -> list[TimelineEntry]:
     return [await step.record()]
 
 
+async def _resolved_with_incident(step: Step) -> list[TimelineEntry]:
+    step.request.done_at = step.now
+    return [await step.record()]
+
+
 async def _assign_worker(step: Step) -> list[TimelineEntry]:
     worker = await step.session.get(models.User, step.data.worker_id or 0)
     if (
@@ -375,6 +380,7 @@ USE_CASES: dict[Action, UseCase] = {
     Action.COMMENT: _note,
     Action.ASSIGN_WORKER: _assign_worker,
     Action.RATE: _rate,
+    Action.RESOLVE_INCIDENT: _resolved_with_incident,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
@@ -24,9 +25,11 @@ from server.db.models import (
     Request,
     TimelineEntry,
     User,
+    UTCDateTime,
     utcnow,
 )
 from server.i18n import gettext as _
+from server.incidents import linking
 from server.phone.calls import record_call
 from server.requests import media
 from server.requests.deadlines import DeadlineRule, due_at
@@ -158,6 +161,7 @@ class _Place:
     route: BuildingRoute
     category_route: CategoryRoute
     next_id: int
+    incident_id: int | None  # the active incident that absorbs the request
 
 
 def _place_query(dialect: str) -> Select[Any]:
@@ -182,6 +186,9 @@ def _place_query(dialect: str) -> Select[Any]:
             supplier.id,
             supplier.active,
             next_id.label("next_id"),
+            linking.absorbing_incident(
+                Building.id, Category.id, bindparam("now", type_=UTCDateTime())
+            ).label("incident_id"),
         )
         .select_from(Building)
         .join(Category, Category.id == bindparam("category_id"))
@@ -194,9 +201,11 @@ def _place_query(dialect: str) -> Select[Any]:
 _PLACE_QUERIES = {d: _place_query(d) for d in ("postgresql", "sqlite")}
 
 
-async def _place(session: AsyncSession, building_id: int, category_id: int) -> _Place:
+async def _place(
+    session: AsyncSession, building_id: int, category_id: int, now: datetime
+) -> _Place:
     query = _PLACE_QUERIES[session.get_bind().dialect.name]
-    params = {"building_id": building_id, "category_id": category_id}
+    params = {"building_id": building_id, "category_id": category_id, "now": now}
     row = (await session.execute(query, params)).first()
     if row is None:
         errors: dict[str, str] = {}
@@ -206,7 +215,16 @@ async def _place(session: AsyncSession, building_id: int, category_id: int) -> _
         if category is None or not category.active:
             errors["category_id"] = _("Такой категории нет.")
         raise InvalidInput(**errors)
-    building, category, manager_id, manager_active, supplier_id, supplier_active, next_id = row
+    (
+        building,
+        category,
+        manager_id,
+        manager_active,
+        supplier_id,
+        supplier_active,
+        next_id,
+        incident,
+    ) = row
     return _Place(
         building=building,
         category=category,
@@ -217,6 +235,7 @@ async def _place(session: AsyncSession, building_id: int, category_id: int) -> _
             organisation_active=bool(supplier_active),
         ),
         next_id=int(next_id),
+        incident_id=incident,
     )
 
 
@@ -232,7 +251,8 @@ async def _insert_request(
     stored: list[str],
 ) -> _Filed:
     assert form.building_id is not None and form.category_id is not None
-    place = await _place(session, form.building_id, form.category_id)
+    now = utcnow()
+    place = await _place(session, form.building_id, form.category_id, now)
     building, category = place.building, place.category
 
     if actor.role is Role.OPERATOR:
@@ -250,7 +270,6 @@ async def _insert_request(
             raise InvalidInput(resident_id=_("Не указан житель."))
 
     organisation_id = route(place.route, place.category_route)
-    now = utcnow()
     rule = DeadlineRule(category.deadline_minutes, category.summer_deadline_minutes)
     request = Request(
         id=place.next_id,
@@ -286,6 +305,8 @@ async def _insert_request(
     )
     session.add(entry)
     await session.flush()
+    if place.incident_id is not None:
+        linking.link(session, request.id, place.incident_id)
     for image, name in zip(photos, stored, strict=True):
         session.add(
             Attachment(

@@ -47,6 +47,8 @@ class Action(StrEnum):
     COMMENT = "comment"
     ASSIGN_WORKER = "assign_worker"
     RATE = "rate"
+    # The service's own: the incident the request was linked to was resolved.
+    RESOLVE_INCIDENT = "resolve_incident"
 
 
 # Named groups of states: everything outside this module asks these instead of listing states.
@@ -307,9 +309,22 @@ ACTION_TABLE: tuple[ActionSpec, ...] = (
         prompt=_("Отзыв (необязательно)"),
         once=True,
     ),
+    ActionSpec(
+        Action.RESOLVE_INCIDENT,
+        # No person takes it: resolving an incident takes it on every request linked to it.
+        moves={state: State.DONE for state in OPEN_WORK_STATES},
+        reach={},
+        form=FormKind.BUTTON,
+        button=_("Авария устранена"),
+        entry=_("Выполнена: авария устранена"),
+        done=_("авария устранена"),
+    ),
 )
 
 ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_TABLE}
+
+# Taken by the service itself, never offered to a person.
+SERVICE_ACTIONS = frozenset({Action.RESOLVE_INCIDENT})
 
 # Actions that must carry a written reason.
 REASON_REQUIRED = frozenset(spec.action for spec in ACTION_TABLE if spec.reason_required)

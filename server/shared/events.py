@@ -48,3 +48,15 @@ class CallEvent:
 
     def dumps(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """An incident was declared, changed or resolved, or someone followed it: pages that show
+    incidents re-read them (each as its viewer)."""
+
+    incident_id: int
+    kind: str = "incident"
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))

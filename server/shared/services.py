@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import event as sa_event
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.settings import Settings
-from server.shared.events import AccountEvent, RequestEvent
+from server.shared.events import AccountEvent, IncidentEvent, RequestEvent
 
 # Called inside the transaction that records an event, e.g. to write push messages to the
 # outbox, so that they exist exactly when the change does.
@@ -40,6 +40,10 @@ class Services:
         with session.no_autoflush:
             for writer in self.outbox_writers:
                 await writer(session, event)
+        self.wake_after_commit(session)
+
+    def wake_after_commit(self, session: AsyncSession) -> None:
+        """If this transaction wrote outbox rows, wake the delivery worker once it commits."""
         wake = self.outbox_committed
         if wake is not None and session.info.pop(OUTBOX_WRITTEN, False):
             sa_event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
@@ -48,7 +52,7 @@ class Services:
         """After commit: the person's open live pages are closed and must be admitted again."""
         await self.bus.publish(AccountEvent(user_id))
 
-    async def announce(self, events: list[RequestEvent]) -> None:
+    async def announce(self, events: Sequence[RequestEvent | IncidentEvent]) -> None:
         """After commit: tell open pages. Failures are logged by the bus, never raised."""
         for event in events:
             await self.bus.publish(event)

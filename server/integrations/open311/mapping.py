@@ -5,6 +5,7 @@ Plain functions of the rows and the settings; reading the rows is `reading`'s jo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 from urllib.parse import urlparse
@@ -133,10 +134,17 @@ def status_of(state: str) -> Literal["open", "closed"]:
 
 
 def request_item(
-    request: Request, *, now: datetime, town: str, agency: str | None, with_description: bool
+    request: Request,
+    *,
+    now: datetime,
+    town: str,
+    agency: str | None,
+    with_description: bool,
+    known: str = "",
 ) -> ServiceRequest:
     """One service request; `agency` answers for a request still in the administration's
-    triage queue, which no organisation handles yet."""
+    triage queue, which no organisation handles yet; `known`, what is known of an outage of
+    its building (`incidents.queries.notices_by_building`)."""
     building = request.building
     state = State(request.state)
     notes = state_label(request.state)
@@ -155,7 +163,9 @@ def request_item(
         service_code=request.category.code,
         description=request.description if with_description else None,
         agency_responsible=request.organisation.name if request.organisation else agency,
-        service_notice=_("Срок выполнения — до %(due)s.", due=local_time(request.due_at)),
+        service_notice=" ".join(
+            [_("Срок выполнения — до %(due)s.", due=local_time(request.due_at)), known]
+        ).strip(),
         requested_datetime=w3(request.created_at),
         updated_datetime=w3(updated or request.updated_at),
         expected_datetime=w3(request.due_at),
@@ -175,9 +185,18 @@ def request_items(
     town: str,
     agency: str | None,
     with_description: bool,
+    known: Mapping[int, str] | None = None,
 ) -> list[ServiceRequest]:
+    known = known or {}
     return [
-        request_item(r, now=now, town=town, agency=agency, with_description=with_description)
+        request_item(
+            r,
+            now=now,
+            town=town,
+            agency=agency,
+            with_description=with_description,
+            known=known.get(r.building_id, ""),
+        )
         for r in requests
     ]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from server.db.models import User
 from server.live.audience import Audience, audience_of
 from server.live.connection import Outbox
-from server.shared.events import RequestEvent
+from server.shared.events import IncidentEvent, RequestEvent
 from server.shared.outage import is_outage
 from server.shared.roles import Actor, Role
 
@@ -75,6 +75,10 @@ class View:
 
     def concerns(self, event: RequestEvent) -> bool:
         raise NotImplementedError
+
+    def concerns_incident(self, event: IncidentEvent) -> bool:
+        """Only pages that show incidents care about them."""
+        return False
 
     def group(self) -> Hashable:
         """Views refreshed together, one after another, sharing what the first one reads."""

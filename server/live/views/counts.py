@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from server.db.models import utcnow
 from server.live.hub import Hub
@@ -19,7 +19,10 @@ SIGNAL = control("refresh", target="live-counts")
 
 class CountsView(View):
     kind = "counts"
-    roles = (Role.CITY_ADMIN,)
+    roles: ClassVar[tuple[Role, ...]] = (Role.CITY_ADMIN,)
+    # What the page is told to re-fetch, and how often at most.
+    signal: str = SIGNAL
+    interval: float = COUNTS_INTERVAL
 
     def __init__(self, hub: Hub, viewer: Viewer) -> None:
         super().__init__(hub, viewer)
@@ -36,7 +39,7 @@ class CountsView(View):
         return self._signal()
 
     async def update(self, pending: set[int], *, resync: bool, fresh: bool) -> str:
-        wait = self.last_sent + COUNTS_INTERVAL - asyncio.get_running_loop().time()
+        wait = self.last_sent + self.interval - asyncio.get_running_loop().time()
         if wait > 0:
             if self.held is None:
                 self.held = utcnow() + timedelta(seconds=wait)
@@ -46,4 +49,4 @@ class CountsView(View):
     def _signal(self) -> str:
         self.held = None
         self.last_sent = asyncio.get_running_loop().time()
-        return SIGNAL
+        return self.signal

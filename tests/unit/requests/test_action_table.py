@@ -16,6 +16,7 @@ from server.requests.workflow import (
     ACTION_TABLE,
     ACTIONS,
     REASON_REQUIRED,
+    SERVICE_ACTIONS,
     Action,
     ActionSpec,
     FormKind,
@@ -136,7 +137,7 @@ def test_moves_lead_from_and_to_states_and_next_state_reads_them(spec: ActionSpe
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_only_the_service_and_staff_in_the_table_take_an_action(spec: ActionSpec) -> None:
-    assert spec.reach, "an action nobody may take is dead"
+    assert spec.reach or spec.action in SERVICE_ACTIONS, "an action nobody may take is dead"
     assert Role.SYSTEM not in spec.reach
     assert Role.SYSADMIN not in spec.reach
     for reach in spec.reach.values():

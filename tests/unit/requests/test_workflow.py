@@ -159,6 +159,11 @@ EXPECTED_NEXT: dict[tuple[State, Action], State] = {
     (S.IN_PROGRESS, A.ASSIGN_WORKER): S.IN_PROGRESS,
     (S.REWORK, A.ASSIGN_WORKER): S.REWORK,
     (S.CLOSED, A.RATE): S.CLOSED,
+    # The incident the request was linked to is resolved: work owed is done.
+    (S.NEW, A.RESOLVE_INCIDENT): S.DONE,
+    (S.ASSIGNED, A.RESOLVE_INCIDENT): S.DONE,
+    (S.IN_PROGRESS, A.RESOLVE_INCIDENT): S.DONE,
+    (S.REWORK, A.RESOLVE_INCIDENT): S.DONE,
 }
 
 ALL_COMBINATIONS = list(itertools.product(State, Action))
@@ -814,7 +819,16 @@ def test_city_admin_belongs_to_the_administration() -> None:
         pytest.param(
             SYSTEM_ACTOR,
             request(S.NEW),
-            [A.ASSIGN, A.TRANSFER, A.ROUTE, A.DECLINE, A.CANCEL, A.MARK_DUPLICATE, A.COMMENT],
+            [
+                A.ASSIGN,
+                A.TRANSFER,
+                A.ROUTE,
+                A.DECLINE,
+                A.CANCEL,
+                A.MARK_DUPLICATE,
+                A.COMMENT,
+                A.RESOLVE_INCIDENT,
+            ],
             id="system-new",
         ),
     ],
