@@ -37,11 +37,13 @@ from server.live.bus import make_bus
 from server.live.connection import RAW_SEND
 from server.live.hub import Hub
 from server.live.render import Renderer
-from server.notify import push_outbox, webhooks
+from server.notify import push_outbox, sms_routes, webhooks
 from server.notify import routes as notify_routes
 from server.notify.delivery import Deliverer
 from server.notify.outbox import OutboxWorker
 from server.notify.push_sender import PushDeliverer
+from server.notify.sms_outbox import SmsWriter
+from server.notify.sms_sender import SmsDeliverer
 from server.notify.webhook_sender import WebhookDeliverer
 from server.notify.worker import start_in_process
 from server.oversight import public_routes
@@ -129,7 +131,9 @@ def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
     """Every channel the outbox worker serves, here and in `python -m server worker`. A new
     channel is one deliverer here and its writer in `create_app`."""
     push = PushDeliverer.from_settings(db, settings)
-    return [*([push] if push is not None else []), WebhookDeliverer(db)]
+    sms = SmsDeliverer.from_settings(db, settings)
+    optional = [d for d in (push, sms) if d is not None]
+    return [*optional, WebhookDeliverer(db)]
 
 
 class App(Litestar):
@@ -162,7 +166,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     # Written inside every change's transaction, so that messages exist exactly when it does.
     # Services may be shared by several apps (tests): each writer is registered once.
-    outbox_writers: list[OutboxWriter] = [push_outbox.write_messages, webhooks.write_messages]
+    outbox_writers: list[OutboxWriter] = [
+        push_outbox.write_messages,
+        webhooks.write_messages,
+        SmsWriter(settings),
+    ]
     svc.outbox_writers[:] = [
         w for w in svc.outbox_writers if w not in outbox_writers
     ] + outbox_writers
@@ -222,7 +230,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         cookie_secure=settings.production,
         cookie_samesite="strict",
         # Integrations authenticate with tokens, not cookies, so CSRF cannot reach them.
-        exclude=["^/api/", "^/open311/"],
+        exclude=["^/api/", "^/open311/", "^/webhooks/sms/"],
     )
 
     # Password guessing: attempts at the password forms per address and minute.
@@ -255,6 +263,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *triage.ROUTES,
         *live_routes.ROUTES,
         *notify_routes.ROUTES,
+        *sms_routes.ROUTES,
         *pwa_routes.ROUTES,
         *oversight_routes.ROUTES,
         *public_routes.ROUTES,

@@ -1,0 +1,92 @@
+"""The providers' callbacks: delivery reports and incoming SMS.
+
+Each provider posts to `/webhooks/sms/<provider>/<SMS_WEBHOOK_TOKEN>`: the secret part of the
+address is the credential (neither SMS.ru nor SMSC.ru signs its callbacks with a key of ours),
+compared in constant time. A wrong token is refused with 403, a provider other than the one
+in `SMS_URL` with 404; both answer the documented JSON error.
+
+- SMS.ru posts `data[0]`, `data[1]` …, each a few lines: `sms_status`, the `sms_id`, the status
+  code (103 delivered; 104–108 not delivered), the time. It wants `100` back.
+- SMSC.ru posts `id`, `phone`, `status` (1 delivered, 3 and 20–25 not) for a report, and
+  `phone`, `mes`, `to` for an incoming SMS. It wants `OK` back.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from litestar import Request, Response, post
+
+from server.notify import sms_replies
+from server.notify.sms_outbox import provider_of
+from server.shared.services import Services
+
+SMSRU_DELIVERED = {103}
+SMSRU_UNDELIVERED = {104, 105, 106, 107, 108}
+SMSC_DELIVERED = {1, 2}  # delivered, read
+SMSC_UNDELIVERED = {3, 20, 22, 23, 24, 25}
+
+
+def _refusal(svc: Services, provider: str, token: str) -> Response[Any] | None:
+    expected = svc.settings.sms_webhook_token
+    if not svc.settings.sms_on or provider_of(svc.settings) != provider:
+        return Response({"error": "not_found"}, status_code=404)
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        return Response({"error": "forbidden"}, status_code=403)
+    return None
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+@post("/webhooks/sms/smsru/{token:str}", status_code=200)
+async def smsru_callback(
+    request: Request[Any, Any, Any], token: str, services: Services
+) -> Response[Any]:
+    if (refused := _refusal(services, "smsru", token)) is not None:
+        return refused
+    form = await request.form()
+    for key, value in form.multi_items():
+        if not key.startswith("data["):
+            continue
+        lines = str(value).splitlines()
+        if len(lines) >= 3 and lines[0].strip() == "sms_status":
+            code = _int(lines[2])
+            if code in SMSRU_DELIVERED or code in SMSRU_UNDELIVERED:
+                await sms_replies.report(
+                    services,
+                    "smsru",
+                    lines[1].strip(),
+                    delivered=code in SMSRU_DELIVERED,
+                    error="" if code in SMSRU_DELIVERED else f"SMS.ru {code}",
+                )
+    return Response("100", media_type="text/plain")
+
+
+@post("/webhooks/sms/smsc/{token:str}", status_code=200)
+async def smsc_callback(
+    request: Request[Any, Any, Any], token: str, services: Services
+) -> Response[Any]:
+    if (refused := _refusal(services, "smsc", token)) is not None:
+        return refused
+    form = await request.form()
+    if form.get("mes") is not None:
+        await sms_replies.receive(services, str(form.get("phone", "")), str(form.get("mes")))
+    elif form.get("id") is not None and (code := _int(form.get("status"))) is not None:
+        if code in SMSC_DELIVERED or code in SMSC_UNDELIVERED:
+            await sms_replies.report(
+                services,
+                "smsc",
+                str(form.get("id")).strip(),
+                delivered=code in SMSC_DELIVERED,
+                error="" if code in SMSC_DELIVERED else f"SMSC {code}: {form.get('err', '')}",
+            )
+    return Response("OK", media_type="text/plain")
+
+
+ROUTES = [smsru_callback, smsc_callback]
