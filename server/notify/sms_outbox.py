@@ -99,11 +99,12 @@ async def queue_sms(
     session.add(sms)
     await session.flush()
     if not capped:
+        # The resident is the target: the outbox sends one person's SMS in the order written.
         enqueue(
             session,
             CHANNEL,
-            sms.id,
-            {"kind": kind.value},
+            user_id or 0,
+            {"sms_id": sms.id, "kind": kind.value},
             urgency="high" if urgent else "normal",
             not_before=None if urgent else quiet_until(now),
         )

@@ -80,9 +80,10 @@ class SmsDeliverer:
 
     async def deliver(self, message: Message) -> Result:
         async with self.db.read() as session:
-            sms = await session.get(SmsMessage, message.target_id)
+            sms = await session.get(SmsMessage, _sms_id(message))
         if sms is None:
-            return Result(Outcome.GONE, error="SMS removed")
+            # Not GONE: that would drop the person's later messages too.
+            return Result(Outcome.FAILED, error="SMS removed")
         now = self.clock()
         morning = quiet_until(now) if message.urgency != "high" else None
         if morning is not None:
@@ -94,7 +95,7 @@ class SmsDeliverer:
 
     async def settle(self, session: AsyncSession, message: Message, result: Result) -> None:
         provider_id = self._provider_ids.pop(message.id, None)
-        sms = await session.get(SmsMessage, message.target_id)
+        sms = await session.get(SmsMessage, _sms_id(message))
         if sms is None or sms.status != SmsStatus.QUEUED:
             return
         sms.error = result.error[:1000]
@@ -102,3 +103,8 @@ class SmsDeliverer:
             sms.status, sms.provider_id, sms.sent_at = SmsStatus.SENT, provider_id, self.clock()
         elif result.outcome is not Outcome.RETRY or self.retry.gives_up(message.attempts):
             sms.status = SmsStatus.FAILED
+
+
+def _sms_id(message: Message) -> int:
+    value = message.payload.get("sms_id")
+    return value if isinstance(value, int) else 0
