@@ -37,7 +37,7 @@ from server.live.bus import make_bus
 from server.live.connection import RAW_SEND
 from server.live.hub import Hub
 from server.live.render import Renderer
-from server.notify import push_outbox, sms_routes, webhooks
+from server.notify import push_outbox, sms_replies, sms_routes, webhooks
 from server.notify import routes as notify_routes
 from server.notify.delivery import Deliverer
 from server.notify.outbox import OutboxWorker
@@ -155,11 +155,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     svc = services
 
     # Background work, each started and stopped by the lifespan below.
-    outbox_worker = (
-        OutboxWorker(svc.db, outbox_deliverers(svc.db, settings))
-        if settings.push_worker_in_process
-        else None
-    )
+    outbox_worker = None
+    if settings.push_worker_in_process:
+        channels = outbox_deliverers(svc.db, settings)
+        for channel in channels:
+            sms_replies.listen_to(channel, svc)
+        outbox_worker = OutboxWorker(svc.db, channels)
     deadline_watcher = DeadlineWatcher(svc)
     figures = FiguresCache(svc)
     hub_holder: dict[str, Hub] = {}

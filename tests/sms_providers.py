@@ -10,10 +10,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+# 11:00 in Zainsk (UTC+3) on a working day, and 23:30 the same day.
+DAYTIME = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+NIGHT = datetime(2026, 12, 3, 20, 30, tzinfo=UTC)
 API_ID = "A3CA597E-3ACF-4E7D-82EE-CF82B52B1A8B"
 LOGIN, PASSWORD = "zainsk", "s3cret:pass"
 

@@ -106,7 +106,7 @@ async def queue_sms(
             user_id or 0,
             {"sms_id": sms.id, "kind": kind.value},
             urgency="high" if urgent else "normal",
-            not_before=None if urgent else quiet_until(now),
+            not_before=now if urgent else (quiet_until(now) or now),
         )
     return sms
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from server.accounts.people import actor_of, normalise_phone
 from server.db.models import Request, SmsMessage, User, utcnow
+from server.db.session import Database
 from server.i18n import gettext as _
 from server.notify.sms_outbox import IN, OUT, provider_of, queue_sms
 from server.notify.sms_texts import Reply, SmsKind, SmsStatus, read_reply, segments, text_of
@@ -30,11 +31,11 @@ MAX_TEXT = 1000
 
 
 async def report(
-    svc: Services, provider: str, provider_id: str, *, delivered: bool, error: str = ""
+    db: Database, provider: str, provider_id: str, *, delivered: bool, error: str = ""
 ) -> bool:
     """A delivery report: the SMS is delivered or undelivered. False when it is not ours."""
     status = SmsStatus.DELIVERED if delivered else SmsStatus.UNDELIVERED
-    async with svc.db.begin() as session:
+    async with db.begin() as session:
         changed = await session.execute(
             update(SmsMessage)
             .where(
@@ -145,3 +146,21 @@ async def _act(
         log.info("SMS reply on request %s kept in the SMS log only", request_id)
         return "ignored"
     return Reply.COMMENT.value
+
+
+def listen_to(deliverer: object, services: Services) -> None:
+    """An SMPP session brings reports and replies itself: hand them to the use cases above."""
+    from server.notify.sms_sender import SmsDeliverer
+    from server.notify.sms_smpp import SmppAdapter
+
+    if not isinstance(deliverer, SmsDeliverer) or not isinstance(deliverer.adapter, SmppAdapter):
+        return
+    adapter = deliverer.adapter
+
+    async def on_report(provider_id: str, delivered: bool, state: str) -> None:
+        await report(services.db, "smpp", provider_id, delivered=delivered, error=state)
+
+    async def on_incoming(phone: str, text: str) -> None:
+        await receive(services, phone, text)
+
+    adapter.on_report, adapter.on_incoming = on_report, on_incoming

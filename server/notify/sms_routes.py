@@ -59,7 +59,7 @@ async def smsru_callback(
             code = _int(lines[2])
             if code in SMSRU_DELIVERED or code in SMSRU_UNDELIVERED:
                 await sms_replies.report(
-                    services,
+                    services.db,
                     "smsru",
                     lines[1].strip(),
                     delivered=code in SMSRU_DELIVERED,
@@ -80,7 +80,7 @@ async def smsc_callback(
     elif form.get("id") is not None and (code := _int(form.get("status"))) is not None:
         if code in SMSC_DELIVERED or code in SMSC_UNDELIVERED:
             await sms_replies.report(
-                services,
+                services.db,
                 "smsc",
                 str(form.get("id")).strip(),
                 delivered=code in SMSC_DELIVERED,
