@@ -37,7 +37,7 @@ from server.live.bus import make_bus
 from server.live.connection import RAW_SEND
 from server.live.hub import Hub
 from server.live.render import Renderer
-from server.notify import push_outbox, sms_replies, sms_routes, webhooks
+from server.notify import push_outbox, sms_replies, sms_routes, sms_texts, webhooks
 from server.notify import routes as notify_routes
 from server.notify.delivery import Deliverer
 from server.notify.outbox import OutboxWorker
@@ -97,6 +97,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
             source_label=labels.source_label,
             priority_label=labels.priority_label,
             current_locale=i18n.current_locale,
+            sms_status_label=sms_texts.status_label,
         )
         env.filters.update(
             local_time=i18n.local_time,

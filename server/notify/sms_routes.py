@@ -16,10 +16,21 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+from sqlalchemy import select, update
 
+from server.db.models import Request as RequestRow
+from server.db.models import SmsMessage, User
+from server.i18n import gettext as _
 from server.notify import sms_replies
 from server.notify.sms_outbox import provider_of
+from server.requests.visibility import visible_to
+from server.shared.guards import current_actor, current_user, roles
+from server.shared.rendering import flash, redirect, render
+from server.shared.roles import Role
 from server.shared.services import Services
 
 SMSRU_DELIVERED = {103}
@@ -89,4 +100,50 @@ async def smsc_callback(
     return Response("OK", media_type="text/plain")
 
 
-ROUTES = [smsru_callback, smsc_callback]
+@post("/profile/sms", guards=[roles(Role.RESIDENT)], status_code=200)
+async def sms_setting(
+    request: Request[Any, Any, Any], services: Services
+) -> Template | Redirect | ClientRedirect:
+    """A resident's choice: SMS even with the app installed."""
+    user = current_user(request)
+    form = await request.form()
+    on = bool(user.phone) and str(form.get("notify_sms") or "") in ("1", "on", "true")
+    async with services.db.begin() as session:
+        await session.execute(update(User).where(User.id == user.id).values(notify_sms=on))
+    user.notify_sms = on
+    if request.headers.get("hx-request") != "true":
+        flash(request, _("Настройка сохранена."))
+        return redirect(request, "/profile")
+    return render(request, "auth/_sms.html", {"user": user, "saved": True}, block="sms_setting")
+
+
+SMS_LOG_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.CITY_ADMIN)
+
+
+@get("/requests/{request_id:int}/sms", guards=[roles(*SMS_LOG_ROLES)])
+async def sms_log(request: Request[Any, Any, Any], services: Services, request_id: int) -> Template:
+    """The request's SMS and their states, for the staff who may see the request."""
+    async with services.db.read() as session:
+        allowed = await session.scalar(
+            select(RequestRow.id).where(
+                RequestRow.id == request_id, visible_to(current_actor(request))
+            )
+        )
+        if allowed is None:
+            raise NotFoundException()
+        messages = list(
+            await session.scalars(
+                select(SmsMessage)
+                .where(SmsMessage.request_id == request_id)
+                .order_by(SmsMessage.id)
+            )
+        )
+    return render(
+        request,
+        "notify/_sms_log.html",
+        {"messages": messages},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+ROUTES = [smsru_callback, smsc_callback, sms_setting, sms_log]

@@ -41,6 +41,21 @@ class SmsStatus(StrEnum):
     RECEIVED = "received"
 
 
+_STATUS_LABELS: dict[SmsStatus, Callable[[], str]] = {
+    SmsStatus.QUEUED: lambda: _("в очереди"),
+    SmsStatus.SENT: lambda: _("отправлено"),
+    SmsStatus.DELIVERED: lambda: _("доставлено"),
+    SmsStatus.UNDELIVERED: lambda: _("не доставлено"),
+    SmsStatus.FAILED: lambda: _("не отправлено"),
+    SmsStatus.CAPPED: lambda: _("не отправлено: дневной лимит"),
+    SmsStatus.RECEIVED: lambda: _("получено"),
+}
+
+
+def status_label(status: str) -> str:
+    return _STATUS_LABELS[SmsStatus(status)]()
+
+
 # The state a request enters → the SMS its resident gets. Filing is told by its own entry.
 STEP_OF_STATE: dict[State, SmsKind] = {
     State.ASSIGNED: SmsKind.ASSIGNED,

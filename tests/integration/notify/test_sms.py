@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from server.app import create_app
-from server.db.models import OutboxMessage, Request, SmsMessage
+from server.db.models import OutboxMessage, PushSubscription, Request, SmsMessage
 from server.db.session import Database
 from server.notify.outbox import OutboxWorker
 from server.notify.sms_sender import SmsDeliverer, adapter_from_settings
@@ -20,7 +20,7 @@ from server.requests.deadlines import TOWN_TZ
 from server.settings import Settings
 from tests.conftest import run_async
 from tests.http import people, post
-from tests.integration.notify.test_push_delivery import act, photo
+from tests.integration.notify.test_push_delivery import act, file_request, photo
 from tests.integration.notify.test_push_worker import Clock
 from tests.sms_providers import API_ID, DAYTIME, LOGIN, NIGHT, Provider, sms_provider
 from tests.world import World
@@ -82,6 +82,18 @@ def read(settings: Settings, query: Callable[[Any], Awaitable[T]]) -> T:
             await db.dispose()
 
     return run_async(run)
+
+
+def write(settings: Settings, change: Callable[[Any], Awaitable[None]]) -> None:
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.begin() as session:
+                await change(session)
+        finally:
+            await db.dispose()
+
+    run_async(run)
 
 
 def sms_rows(settings: Settings) -> list[SmsMessage]:
@@ -301,3 +313,48 @@ def test_webhooks_refuse_a_wrong_token_and_a_provider_not_in_use(
             assert smsru.status_code == 404
             assert [r.direction for r in sms_rows(settings)] == ["out"]  # nothing received
             assert request_of(settings, rid).state == "new"
+
+
+def test_staff_see_a_requests_sms_and_other_organisations_are_refused(
+    world: World, at: Callable[[datetime], None]
+) -> None:
+    with sms_provider("smsru") as provider:
+        settings = sms_settings(world, provider)
+        names = ("operator", "dispatcher", "dispatcher2", "contractor", "resident")
+        with people(create_app(settings), *names) as p:
+            rid = file_for_caller(p["operator"], world)
+            deliver(settings, day_clock())
+            assert f'hx-get="/requests/{rid}/sms"' in p["dispatcher"].get(f"/requests/{rid}").text
+            for name in ("operator", "dispatcher"):
+                log = p[name].get(f"/requests/{rid}/sms")
+                assert log.status_code == 200
+                assert "принята" in log.text and "отправлено" in log.text
+            assert p["dispatcher2"].get(f"/requests/{rid}/sms").status_code == 404
+            for name in ("contractor", "resident"):
+                assert p[name].get(f"/requests/{rid}/sms").status_code in (401, 403)
+
+
+def test_a_resident_with_the_app_gets_sms_only_when_they_choose_it(
+    world: World, at: Callable[[datetime], None]
+) -> None:
+    async def add_device(session: Any) -> None:
+        session.add(
+            PushSubscription(
+                user_id=world.users["resident"],
+                endpoint="https://push.example/device-1",
+                p256dh="x",
+                auth="y",
+            )
+        )
+
+    with sms_provider("smsru") as provider:
+        settings = sms_settings(world, provider)
+        write(settings, add_device)
+        with people(create_app(settings), "resident") as p:
+            file_request(p["resident"], world)
+            assert sms_rows(settings) == []  # the app tells them
+            assert 'name="notify_sms"' in p["resident"].get("/profile").text
+            assert post(p["resident"], "/profile/sms", {"notify_sms": "1"}).status_code == 303
+            file_request(p["resident"], world)
+        [sms] = sms_rows(settings)
+        assert (sms.kind, sms.phone) == ("filed", "+79170000001")
