@@ -33,10 +33,9 @@ from server.shared.rendering import flash, redirect, render
 from server.shared.roles import Role
 from server.shared.services import Services
 
-SMSRU_DELIVERED = {103}
-SMSRU_UNDELIVERED = {104, 105, 106, 107, 108}
-SMSC_DELIVERED = {1, 2}  # delivered, read
-SMSC_UNDELIVERED = {3, 20, 22, 23, 24, 25}
+# A provider's status code → delivered (True) or not (False); the others are on the way.
+SMSRU_CODES = {103: True, **dict.fromkeys((104, 105, 106, 107, 108), False)}
+SMSC_CODES = {1: True, 2: True, **dict.fromkeys((3, 20, 22, 23, 24, 25), False)}
 
 
 def _refusal(svc: Services, provider: str, token: str) -> Response[Any] | None:
@@ -46,6 +45,22 @@ def _refusal(svc: Services, provider: str, token: str) -> Response[Any] | None:
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         return Response({"error": "forbidden"}, status_code=403)
     return None
+
+
+async def _report(
+    svc: Services,
+    provider: str,
+    provider_id: str,
+    code: int | None,
+    codes: dict[int, bool],
+    why: str,
+) -> None:
+    delivered = codes.get(code) if code is not None else None
+    if delivered is not None:
+        error = "" if delivered else f"{provider} {code} {why}".strip()
+        await sms_replies.report(
+            svc.db, provider, provider_id.strip(), delivered=delivered, error=error
+        )
 
 
 def _int(value: object) -> int | None:
@@ -67,15 +82,7 @@ async def smsru_callback(
             continue
         lines = str(value).splitlines()
         if len(lines) >= 3 and lines[0].strip() == "sms_status":
-            code = _int(lines[2])
-            if code in SMSRU_DELIVERED or code in SMSRU_UNDELIVERED:
-                await sms_replies.report(
-                    services.db,
-                    "smsru",
-                    lines[1].strip(),
-                    delivered=code in SMSRU_DELIVERED,
-                    error="" if code in SMSRU_DELIVERED else f"SMS.ru {code}",
-                )
+            await _report(services, "smsru", lines[1], _int(lines[2]), SMSRU_CODES, "")
     return Response("100", media_type="text/plain")
 
 
@@ -88,15 +95,9 @@ async def smsc_callback(
     form = await request.form()
     if form.get("mes") is not None:
         await sms_replies.receive(services, str(form.get("phone", "")), str(form.get("mes")))
-    elif form.get("id") is not None and (code := _int(form.get("status"))) is not None:
-        if code in SMSC_DELIVERED or code in SMSC_UNDELIVERED:
-            await sms_replies.report(
-                services.db,
-                "smsc",
-                str(form.get("id")).strip(),
-                delivered=code in SMSC_DELIVERED,
-                error="" if code in SMSC_DELIVERED else f"SMSC {code}: {form.get('err', '')}",
-            )
+    elif form.get("id") is not None:
+        code, why = _int(form.get("status")), str(form.get("err", ""))
+        await _report(services, "smsc", str(form.get("id")), code, SMSC_CODES, why)
     return Response("OK", media_type="text/plain")
 
 

@@ -274,7 +274,8 @@ def test_provider_failures_are_retried_and_end_in_a_visible_state(
             assert sms_rows(settings)[0].error  # the last error is shown while it retries
             clock.advance(3 * 3600)
         deliver(settings, clock)
-        assert sms_rows(settings)[0].status == "sent"
+        sent = sms_rows(settings)[0]
+        assert (sent.status, sent.provider_id) == ("sent", str(sent.id))
         assert [row.attempts for row in outbox_rows(settings)] == [4]
 
         with people(create_app(settings), "operator") as p:
@@ -285,6 +286,12 @@ def test_provider_failures_are_retried_and_end_in_a_visible_state(
         assert failed.status == "failed" and failed.error.startswith("SMSC 7")
         assert outbox_rows(settings)[-1].status == "failed"
         assert provider.problems == []
+
+        with people(create_app(settings), "operator") as p:
+            report = {"id": str(sent.id), "phone": "79170000077", "status": "20", "err": "1"}
+            assert p["operator"].post(f"/webhooks/sms/smsc/{TOKEN}", data=report).text == "OK"
+        undelivered = sms_rows(settings)[0]
+        assert (undelivered.status, undelivered.error) == ("undelivered", "smsc 20 1")
 
 
 def test_an_unknown_sender_is_answered_once_with_the_single_number(
