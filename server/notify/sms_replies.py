@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.people import actor_of, normalise_phone
 from server.db.models import Request, SmsMessage, User, utcnow
@@ -105,7 +106,7 @@ async def receive(svc: Services, raw_phone: str, raw_text: str, now: datetime | 
     return await _act(svc, resident, request_id, version, reply, reason, text)
 
 
-async def _answer_stranger(svc: Services, session, phone: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
+async def _answer_stranger(svc: Services, session: AsyncSession, phone: str, now: datetime) -> None:
     answered = await session.scalar(
         select(SmsMessage.id)
         .where(SmsMessage.phone == phone, SmsMessage.kind == SmsKind.UNKNOWN_SENDER.value)

@@ -365,3 +365,14 @@ def test_a_resident_with_the_app_gets_sms_only_when_they_choose_it(
             file_request(p["resident"], world)
         [sms] = sms_rows(settings)
         assert (sms.kind, sms.phone) == ("filed", "+79170000001")
+
+
+def test_switched_off_sms_writes_nothing_and_refuses_callbacks(
+    world: World, at: Callable[[datetime], None]
+) -> None:
+    with sms_provider("smsc") as provider:
+        settings = sms_settings(world, provider, sms_enabled=False)
+        with people(create_app(settings), "operator") as p:
+            file_for_caller(p["operator"], world)
+            assert incoming(p["operator"], "1").status_code == 404
+        assert sms_rows(settings) == [] and outbox_rows(settings) == []
