@@ -38,11 +38,13 @@ from server.live.bus import make_bus
 from server.live.connection import RAW_SEND
 from server.live.hub import Hub
 from server.live.render import Renderer
-from server.notify import push_outbox, webhooks
+from server.notify import push_outbox, sms_replies, sms_routes, sms_texts, webhooks
 from server.notify import routes as notify_routes
 from server.notify.delivery import Deliverer
 from server.notify.outbox import OutboxWorker
 from server.notify.push_sender import PushDeliverer
+from server.notify.sms_outbox import SmsWriter
+from server.notify.sms_sender import SmsDeliverer
 from server.notify.webhook_sender import WebhookDeliverer
 from server.notify.worker import start_in_process
 from server.oversight import public_routes
@@ -91,6 +93,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
             prints_work_orders=work_orders.prints_work_orders,
             sees_photo_check=workflow.sees_photo_check,
             current_locale=i18n.current_locale,
+            sms_status_label=sms_texts.status_label,
         )
         env.filters.update(
             local_time=i18n.local_time,
@@ -125,7 +128,9 @@ def outbox_deliverers(db: Database, settings: Settings) -> list[Deliverer]:
     """Every channel the outbox worker serves, here and in `python -m server worker`. A new
     channel is one deliverer here and its writer in `create_app`."""
     push = PushDeliverer.from_settings(db, settings)
-    return [*([push] if push is not None else []), WebhookDeliverer(db)]
+    sms = SmsDeliverer.from_settings(db, settings)
+    optional = [d for d in (push, sms) if d is not None]
+    return [*optional, WebhookDeliverer(db)]
 
 
 class App(Litestar):
@@ -147,18 +152,23 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     svc = services
 
     # Background work, each started and stopped by the lifespan below.
-    outbox_worker = (
-        OutboxWorker(svc.db, outbox_deliverers(svc.db, settings))
-        if settings.push_worker_in_process
-        else None
-    )
+    outbox_worker = None
+    if settings.push_worker_in_process:
+        channels = outbox_deliverers(svc.db, settings)
+        for channel in channels:
+            sms_replies.listen_to(channel, svc)
+        outbox_worker = OutboxWorker(svc.db, channels)
     deadline_watcher = DeadlineWatcher(svc)
     figures = FiguresCache(svc)
     hub_holder: dict[str, Hub] = {}
 
     # Written inside every change's transaction, so that messages exist exactly when it does.
     # Services may be shared by several apps (tests): each writer is registered once.
-    outbox_writers: list[OutboxWriter] = [push_outbox.write_messages, webhooks.write_messages]
+    outbox_writers: list[OutboxWriter] = [
+        push_outbox.write_messages,
+        webhooks.write_messages,
+        SmsWriter(settings),
+    ]
     svc.outbox_writers[:] = [
         w for w in svc.outbox_writers if w not in outbox_writers
     ] + outbox_writers
@@ -217,9 +227,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         cookie_name="zayavka_csrf",
         cookie_secure=settings.production,
         cookie_samesite="strict",
-        # Integrations and the PBX authenticate with tokens or signatures, not cookies, so CSRF
-        # cannot reach them.
-        exclude=["^/api/", "^/open311/", "^/pbx/"],
+        # Integrations, the PBX and the SMS providers authenticate with tokens or signatures, not
+        # cookies, so CSRF cannot reach them.
+        exclude=["^/api/", "^/open311/", "^/pbx/", "^/webhooks/sms/"],
     )
 
     # Password guessing: attempts at the password forms per address and minute.
@@ -254,6 +264,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *incident_routes.ROUTES,
         *live_routes.ROUTES,
         *notify_routes.ROUTES,
+        *sms_routes.ROUTES,
         *pwa_routes.ROUTES,
         *oversight_routes.ROUTES,
         *public_routes.ROUTES,

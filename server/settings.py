@@ -51,6 +51,13 @@ class Settings:
     # The single phone number of the town's dispatch service, as residents should read it.
     town_phone: str = ""
     login_attempts_per_minute: int = 20
+    # SMS to residents without the app (docs/sms.md): the provider, e.g. smsru://API_ID@,
+    # smsc://LOGIN:PASSWORD@, smpp://SYSTEM_ID:PASSWORD@HOST:PORT; empty or SMS_ENABLED=0: none.
+    sms_url: str = ""
+    sms_enabled: bool = True
+    sms_daily_cap: int = 10  # SMS per resident and town day
+    sms_webhook_token: str = ""  # the secret part of the providers' callback addresses
+    sms_sender: str = ""  # the sender name agreed with the provider, if any
     # Database connections per process (server/db/session.py PoolSize says how to choose).
     db_pool_size: int = 20
     db_pool_overflow: int = 0
@@ -69,6 +76,10 @@ class Settings:
         """The `tel:` address of the town's number: its digits, with the + when written."""
         digits = re.sub(r"\D", "", self.town_phone)
         return f"tel:{'+' if self.town_phone.startswith('+') else ''}{digits}"
+
+    @property
+    def sms_on(self) -> bool:
+        return self.sms_enabled and bool(self.sms_url)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -106,6 +117,11 @@ class Settings:
                 "TOWN_PHONE", DEMO_TOWN_PHONE if _flag(env.get("DEMO")) else ""
             ).strip(),
             login_attempts_per_minute=int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "20")),
+            sms_url=env.get("SMS_URL", "").strip(),
+            sms_enabled=_flag(env.get("SMS_ENABLED"), default=True),
+            sms_daily_cap=int(env.get("SMS_DAILY_CAP", "10")),
+            sms_webhook_token=env.get("SMS_WEBHOOK_TOKEN", "").strip(),
+            sms_sender=env.get("SMS_SENDER", "").strip(),
             db_pool_size=int(env.get("DB_POOL_SIZE", "20")),
             db_pool_overflow=int(env.get("DB_POOL_OVERFLOW", "0")),
             db_pool_timeout=float(env.get("DB_POOL_TIMEOUT", "30")),

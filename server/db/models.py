@@ -152,6 +152,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="ru")
     notify_new_requests: Mapped[bool] = mapped_column(Boolean, default=True)
+    # SMS even when a push subscription exists (callers without one get SMS anyway).
+    notify_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
@@ -329,6 +331,30 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class SmsMessage(Base):
+    """One SMS to or from a resident: what it said, and how far it got (server/notify/sms_*)."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # +7XXXXXXXXXX
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # notify.sms_texts.SmsKind, or «reply»
+    text: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # notify.sms_texts.SmsStatus
+    provider: Mapped[str] = mapped_column(String(10))  # smsru | smsc | smpp
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

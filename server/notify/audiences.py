@@ -111,7 +111,7 @@ def speaking(locale: str) -> Iterator[None]:
         i18n.set_locale(before)
 
 
-async def _what_happened(session: AsyncSession, event: RequestEvent) -> TimelineEntry | None:
+async def what_happened(session: AsyncSession, event: RequestEvent) -> TimelineEntry | None:
     """The entry that says what was done. An action may end with a system note (the QR check
     after a completion), so step back to the action written in the same moment."""
     if event.entry_id is None:
@@ -276,7 +276,7 @@ def _texts(
 
 async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice]:
     """Everyone to tell about this event, each with their own text. Empty when nobody."""
-    entry = await _what_happened(session, event)
+    entry = await what_happened(session, event)
     if entry is None:
         return []
     request = await session.get(Request, entry.request_id)

@@ -58,8 +58,10 @@ def enqueue(
     *,
     urgency: str = "normal",
     topic: str | None = None,
+    not_before: datetime | None = None,
 ) -> None:
-    """Add one message to the outbox, in the caller's transaction: pending, due at once.
+    """Add one message to the outbox, in the caller's transaction: pending, due at once (or
+    at `not_before`: an SMS written at night waits for the morning).
 
     The messages of a transaction are written together just before it commits, in one
     multi-row INSERT (ORM rows would each need their own INSERT … RETURNING on SQLite), in the
@@ -76,6 +78,7 @@ def enqueue(
             "status": PENDING,
             "urgency": urgency,
             "topic": topic,
+            "next_attempt_at": not_before or utcnow(),
         }
     )
     session.info[OUTBOX_WRITTEN] = True
