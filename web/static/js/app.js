@@ -65,7 +65,34 @@
     if (!(field instanceof HTMLElement) || !field.id) return;
     document.querySelectorAll('[data-count-of="' + field.id + '"]').forEach(showCount);
   });
+  // The phone's menu button: shown only when this script runs, so without it the links stay
+  // in the bar. Escape or a tap elsewhere closes the menu; the focus goes back to the button.
+  function setUpMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!toggle || !menu) return;
+    var bar = toggle.closest(".topbar");
+    function setOpen(open) {
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("is-open", open);
+    }
+    toggle.hidden = false;
+    bar.classList.add("has-menu");
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (event.target instanceof Node && !bar.contains(event.target)) setOpen(false);
+    });
+  }
   function ready() {
+    setUpMenu();
     document.querySelectorAll("[data-count-of]").forEach(showCount);
     // After an action the page opens on its confirmation: put the focus there, so a screen
     // reader says it and the keyboard goes on from it (unless something took the focus).
