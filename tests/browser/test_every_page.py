@@ -4,48 +4,15 @@ edge. One town, one server and one browser for the whole module."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.browser.axe import blocking_violations
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, sign_in
-from tests.conftest import empty_town_settings, run_async
-from tests.fixtures.field import Job, open_job
-from tests.integration.oversight.oversight_fixture import build_history
-from tests.server_process import running_server
-from tests.world import World, build_world
+from tests.browser.conftest import Town, sign_in
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 BAR_HEIGHT = 56  # px: one row of 44 px taps and a little padding
-
-
-@dataclass
-class Town:
-    base: str
-    world: World
-    job: Job
-
-
-@pytest.fixture(scope="module")
-def town(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
-    settings = empty_town_settings(database_url, tmp_path_factory.mktemp("every_page"))
-    world = run_async(build_world, settings)
-    run_async(build_history, world)
-    job = run_async(lambda: open_job(settings, world))
-    with running_server(settings) as base:
-        yield Town(base, world, job)
-
-
-@pytest.fixture(scope="module")
-def chromium(playwright_instance: Any) -> Iterator[Any]:
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-    )
-    yield browser
-    browser.close()
 
 
 def pages_of(town: Town) -> dict[str | None, list[str]]:

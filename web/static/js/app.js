@@ -91,8 +91,23 @@
       if (event.target instanceof Node && !bar.contains(event.target)) setOpen(false);
     });
   }
+  // Sections marked data-fold-narrow arrive open (a desktop, or no script) and fold on a
+  // phone, so that a long dashboard opens on its summary; also in content htmx swaps in.
+  function foldOnPhone(root) {
+    if (!window.matchMedia("(max-width: 47.99rem)").matches) return;
+    root.querySelectorAll("details[data-fold-narrow]").forEach(function (d) {
+      // A link to a section (/stats#definitions) finds it open.
+      var target = location.hash && document.getElementById(location.hash.slice(1));
+      if (target && d.contains(target)) return;
+      d.open = false;
+    });
+  }
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target instanceof Element) foldOnPhone(event.target);
+  });
   function ready() {
     setUpMenu();
+    foldOnPhone(document);
     document.querySelectorAll("[data-count-of]").forEach(showCount);
     // After an action the page opens on its confirmation: put the focus there, so a screen
     // reader says it and the keyboard goes on from it (unless something took the focus).
