@@ -29,6 +29,18 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# The two screens of the daily-use checks: a common phone and a laptop.
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+
+
+def screen(size: str) -> dict[str, Any]:
+    """Browser context options for a size of VIEWPORTS: the phone is a touch screen."""
+    if size == "phone":
+        touch = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+        return {"viewport": VIEWPORTS[size], "locale": "ru-RU", **touch}
+    return {"viewport": VIEWPORTS[size], "locale": "ru-RU"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser" in str(item.fspath):

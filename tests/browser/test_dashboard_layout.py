@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Town, sign_in
+from tests.browser.conftest import VIEWPORTS, Town, sign_in
 
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 # The town of these tests made a 10,000 px dashboard on a phone when every table was a stack
 # of cards; folded, it measures about 2,350 px.
 PHONE_PAGE_HEIGHT = 3_000

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.axe import blocking_violations
-from tests.browser.conftest import Town, sign_in
+from tests.browser.conftest import VIEWPORTS, Town, sign_in
 
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 BAR_HEIGHT = 56  # px: one row of 44 px taps and a little padding
 
 
@@ -50,29 +50,64 @@ ROLES = [
 ]
 
 
-@pytest.mark.parametrize("size", sorted(VIEWPORTS))
 @pytest.mark.parametrize("role", ROLES)
 def test_main_pages_pass_axe_with_a_compact_bar_and_no_overflow(
-    chromium: Any, town: Town, role: str, size: str
+    chromium: Any, town: Town, role: str
 ) -> None:
-    viewport = VIEWPORTS[size]
-    context = chromium.new_context(viewport=viewport, locale="ru-RU")
+    context = chromium.new_context(viewport=VIEWPORTS["phone"], locale="ru-RU")
     page = context.new_page()
     login = None if role == "anonymous" else role
     if login:
         sign_in(page, town.base, login)
     problems: list[str] = []
     try:
-        for path in pages_of(town)[login]:
-            page.goto(f"{town.base}{path}")
-            page.wait_for_load_state("networkidle")
-            problems += [f"{path}: {v}" for v in blocking_violations(page)]
-            bar = page.locator("header.topbar").bounding_box()
-            if bar and bar["height"] > BAR_HEIGHT:
-                problems.append(f"{path}: the top bar is {bar['height']:.0f} px tall")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > viewport["width"]:
-                problems.append(f"{path}: the page is {width} px wide")
+        for size, viewport in VIEWPORTS.items():
+            page.set_viewport_size(viewport)
+            for path in pages_of(town)[login]:
+                page.goto(f"{town.base}{path}")
+                where = f"{path} ({size})"
+                problems += [f"{where}: {v}" for v in blocking_violations(page)]
+                bar = page.locator("header.topbar").bounding_box()
+                if bar and bar["height"] > BAR_HEIGHT:
+                    problems.append(f"{where}: the top bar is {bar['height']:.0f} px tall")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > viewport["width"]:
+                    problems.append(f"{where}: the page is {width} px wide")
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_the_menu_folds_behind_a_button_on_a_phone_and_the_keyboard_works_it(
+    chromium: Any, town: Town, size: str
+) -> None:
+    context = chromium.new_context(viewport=VIEWPORTS[size], locale="ru-RU")
+    page = context.new_page()
+    sign_in(page, town.base, "cityadmin")
+    page.goto(f"{town.base}/admin/triage")
+    toggle = page.get_by_role("button", name="Главное меню")
+    link = page.get_by_role("navigation", name="Главное меню").get_by_role(
+        "link", name="Мониторинг"
+    )
+    if size == "desktop":
+        expect(toggle).to_be_hidden()
+        expect(link).to_be_visible()
+    else:
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(link).to_be_hidden()
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(link).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(link).to_be_hidden()
+        expect(toggle).to_be_focused()
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")
+        expect(link).to_be_focused()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{town.base}/admin")
+    bar = page.locator("header.topbar").bounding_box()
+    assert bar and bar["height"] <= BAR_HEIGHT
+    context.close()
