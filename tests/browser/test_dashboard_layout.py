@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import VIEWPORTS, Town, sign_in
+from tests.browser.conftest import VIEWPORTS, Town, sign_in, wait_until
 
 # The town of these tests made a 10,000 px dashboard on a phone when every table was a stack
 # of cards; folded, it measures about 2,350 px.
@@ -58,7 +58,8 @@ def test_the_summary_comes_first_and_the_details_fold_on_a_phone(
         region.focus()
         page.keyboard.press("End")
         page.keyboard.press("ArrowRight")
-        assert region.evaluate("e => e.scrollLeft") > 0, "the table scrolls by keyboard"
+        # The keyboard scrolls the table (smoothly: wait for it).
+        wait_until(page, "document.querySelector('.figures-table').parentElement.scrollLeft > 0")
     else:
         sizes = region.evaluate("e => [e.scrollWidth, e.clientWidth]")
         assert sizes[0] <= sizes[1], f"fits a desktop: {sizes}"
