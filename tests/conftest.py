@@ -83,13 +83,18 @@ async def _empty(url: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    return empty_town_settings(database_url, tmp_path)
+
+
+def empty_town_settings(database_url: str, work_dir: Path) -> Settings:
+    """Empty the test database; the settings of an app on it, its media under `work_dir`."""
     run_async(_empty, database_url)
     return Settings.from_env(
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
             "BASE_URL": "http://testserver.local",
-            "MEDIA_DIR": str(tmp_path / "media"),
+            "MEDIA_DIR": str(work_dir / "media"),
             "BROADCAST_URL": "memory://",
             "LOGIN_ATTEMPTS_PER_MINUTE": "100000",
         }

@@ -146,9 +146,9 @@ async def list_buildings(
     for word in words:
         stmt = stmt.where(Building.search_key.contains(word))
     async with db.read() as session:
-        return list(
-            await session.scalars(stmt.order_by(Building.street, Building.house).limit(limit))
-        )
+        found = await session.scalars(stmt.order_by(Building.street, Building.house).limit(limit))
+    # The database compares house numbers as text (15 before 5); the list reads naturally.
+    return sorted(found, key=lambda b: (b.street.lower(), house_order(b.house)))
 
 
 async def count_buildings(db: Database, actor: Actor) -> int:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from server.settings import Settings
+from tests.conftest import empty_town_settings, run_async
+from tests.fixtures.field import Job, open_job
+from tests.integration.oversight.oversight_fixture import build_history
 from tests.server_process import running_server
-from tests.world import World
+from tests.world import World, build_world
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -22,6 +27,18 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+# The two screens of the daily-use checks: a common phone and a laptop.
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+
+
+def screen(size: str) -> dict[str, Any]:
+    """Browser context options for a size of VIEWPORTS: the phone is a touch screen."""
+    if size == "phone":
+        touch = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+        return {"viewport": VIEWPORTS[size], "locale": "ru-RU", **touch}
+    return {"viewport": VIEWPORTS[size], "locale": "ru-RU"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -67,6 +84,35 @@ def server(world: World, settings: Settings) -> Iterator[str]:
     """The app in a real uvicorn process, on the test database with the small town loaded."""
     with running_server(settings) as base:
         yield base
+
+
+@dataclass
+class Town:
+    """One small town with a figures history and an open job, served for a whole module."""
+
+    base: str
+    world: World
+    job: Job
+
+
+@pytest.fixture(scope="module")
+def town(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
+    settings = empty_town_settings(database_url, tmp_path_factory.mktemp("town"))
+    world = run_async(build_world, settings)
+    run_async(build_history, world)
+    job = run_async(lambda: open_job(settings, world))
+    with running_server(settings) as base:
+        yield Town(base, world, job)
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright_instance: Any) -> Iterator[Any]:
+    """One Chromium for a whole module; each test opens its own context."""
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+    )
+    yield browser
+    browser.close()
 
 
 def sign_in(page, base: str, login: str, password: str = "password123") -> None:  # type: ignore[no-untyped-def]

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, wait_until
+from tests.browser.conftest import VIEWPORTS, sign_in, wait_until
 from tests.conftest import run_async
 from tests.live_client import Browser, file_request
 from tests.world import World
 
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 WHITE = "rgb(255, 255, 255)"
 
 

@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from server.settings import Settings
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import VIEWPORTS, screen, sign_in
 from tests.browser.test_live_lists import act
 from tests.conftest import run_async
 from tests.fixtures.field import Job, Stored, open_job, stored
@@ -132,13 +133,14 @@ def tiny_png(path: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
 def test_job_page_is_one_flow_photograph_then_send_which_waits_for_the_photo(
-    browser: Any, server: str, world: World, tmp_path: Path
+    browser: Any, server: str, world: World, tmp_path: Path, size: str
 ) -> None:
     job = new_job(world)
     photo = tmp_path / "signed.jpg"
     photo.write_bytes(photograph(sign(draw_sheet(job.url(world.settings.base_url)))))
-    page = browser.new_context(**PHONE_390).new_page()
+    page = browser.new_context(**screen(size)).new_page()
     sign_in(page, server, "worker")
     page.goto(f"{server}/field/jobs/{job.request_id}")
 
@@ -153,7 +155,7 @@ def test_job_page_is_one_flow_photograph_then_send_which_waits_for_the_photo(
     # One primary action at a time: first the photo.
     expect(page.locator("#complete-form .btn-primary:not(:disabled)")).to_have_count(1)
     expect(page.locator(".field-photo-button")).to_have_class(re.compile(r"\bbtn-primary\b"))
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[size]["width"]
 
     page.set_input_files("#field-photo", str(photo))
 
@@ -172,11 +174,12 @@ def test_job_page_is_one_flow_photograph_then_send_which_waits_for_the_photo(
     assert facts(world.settings, job).state == "done"
 
 
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
 def test_a_photo_the_server_refuses_says_so_and_asks_for_another(
-    browser: Any, server: str, world: World, tmp_path: Path
+    browser: Any, server: str, world: World, tmp_path: Path, size: str
 ) -> None:
     job = new_job(world)
-    page = browser.new_context(**PHONE_390).new_page()
+    page = browser.new_context(**screen(size)).new_page()
     sign_in(page, server, "worker")
     page.goto(f"{server}/field/jobs/{job.request_id}")
 

@@ -1,14 +1,15 @@
-"""The resident's filing form on a phone-sized screen: the remembered address, house numbers in
-natural order, the keyboard in the address list, the description's counter, and the focus on
+"""The resident's filing form on a phone (and a desktop): the remembered address, house numbers
+in natural order, the keyboard in the address list, the description's counter, and the focus on
 the confirmation after filing."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import VIEWPORTS, screen, sign_in
 from tests.conftest import run_async
 from tests.world import World, add_houses
 
@@ -22,11 +23,12 @@ PHONE: dict[str, Any] = {
 STREET = "проспект Нефтяников"
 
 
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
 def test_resident_picks_a_house_with_the_keyboard_and_the_next_form_remembers_it(  # type: ignore[no-untyped-def]
-    browser, server, world: World
+    browser, server, world: World, size: str
 ) -> None:
     houses = run_async(add_houses, world.settings, STREET, ["15", "5/2", "5к1", "5А", "5"])
-    page = browser.new_context(**PHONE).new_page()
+    page = browser.new_context(**screen(size)).new_page()
     sign_in(page, server, "resident")
     page.goto(f"{server}/requests/new")
     expect(page.locator("input[name=building_id]:checked")).to_have_count(0)

@@ -36,7 +36,7 @@ from server.shared.errors import Forbidden, InvalidInput
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
 from tests.conftest import run_async
-from tests.world import World
+from tests.world import World, add_houses
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -144,6 +144,13 @@ def test_city_admin_may_read_settings_but_a_dispatcher_may_not(world: World) -> 
     for fn in (users.list_users, buildings.list_buildings, organisations.list_organisations):
         with pytest.raises(Forbidden):
             call(world, fn, dispatcher)
+
+
+def test_the_sysadmin_building_list_is_in_natural_house_order(world: World) -> None:
+    street = "проспект Нефтяников"
+    run_async(add_houses, world.settings, street, ["15", "5/2", "5к1", "5А", "5"])
+    listed = call(world, buildings.list_buildings, sysadmin(world), "Нефтяников")
+    assert [b.house for b in listed] == ["5", "5А", "5к1", "5/2", "15"]
 
 
 # --------------------------------------------------------------------------------------------

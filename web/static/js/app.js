@@ -65,7 +65,49 @@
     if (!(field instanceof HTMLElement) || !field.id) return;
     document.querySelectorAll('[data-count-of="' + field.id + '"]').forEach(showCount);
   });
+  // The phone's menu button: shown only when this script runs, so without it the links stay
+  // in the bar. Escape or a tap elsewhere closes the menu; the focus goes back to the button.
+  function setUpMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!toggle || !menu) return;
+    var bar = toggle.closest(".topbar");
+    function setOpen(open) {
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("is-open", open);
+    }
+    toggle.hidden = false;
+    bar.classList.add("has-menu");
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (event.target instanceof Node && !bar.contains(event.target)) setOpen(false);
+    });
+  }
+  // Sections marked data-fold-narrow arrive open (a desktop, or no script) and fold on a
+  // phone, so that a long dashboard opens on its summary; also in content htmx swaps in.
+  function foldOnPhone(root) {
+    if (!window.matchMedia("(max-width: 47.99rem)").matches) return;
+    root.querySelectorAll("details[data-fold-narrow]").forEach(function (d) {
+      // A link to a section (/stats#definitions) finds it open.
+      var target = location.hash && document.getElementById(location.hash.slice(1));
+      if (target && d.contains(target)) return;
+      d.open = false;
+    });
+  }
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target instanceof Element) foldOnPhone(event.target);
+  });
   function ready() {
+    setUpMenu();
+    foldOnPhone(document);
     document.querySelectorAll("[data-count-of]").forEach(showCount);
     // After an action the page opens on its confirmation: put the focus there, so a screen
     // reader says it and the keyboard goes on from it (unless something took the focus).
