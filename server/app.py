@@ -90,6 +90,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
             prints_work_orders=work_orders.prints_work_orders,
             sees_photo_check=workflow.sees_photo_check,
             entry_label=labels.entry_label,
+            entry_body=labels.entry_body,
             role_label=labels.role_label,
             org_kind_label=labels.org_kind_label,
             source_label=labels.source_label,
@@ -99,6 +100,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
         env.filters.update(
             local_time=i18n.local_time,
             short_time=i18n.short_time,
+            short_date=i18n.short_date,
             phone=format_phone,
         )
         env.trim_blocks = True

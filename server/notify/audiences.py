@@ -230,7 +230,7 @@ def _texts(
     number = request.number or str(request.id)
     if request.flat:
         place = _("%(address)s, кв. %(flat)s", address=place, flat=request.flat)
-    what = f"{category.name}, {place}"
+    what = f"{category.shown_name}, {place}"
     if category.emergency:
         what = _("Авария: %(what)s", what=what)
     if reason is Reason.STATE:
