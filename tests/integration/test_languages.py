@@ -17,6 +17,8 @@ from sqlalchemy import update
 from server.app import create_app
 from server.db.models import Category, Organisation
 from server.db.session import Database
+from server.demo.names import CATEGORY_NAMES, ORGANISATION_NAMES
+from server.demo.town import CATEGORIES, ORGANISATIONS
 from server.settings import ROOT
 from tests.conftest import run_async
 from tests.http import login, post
@@ -301,3 +303,26 @@ def test_open311_errors_speak_the_callers_language(world: World) -> None:
     assert english.json()[0]["code"] == russian.json()[0]["code"] == 404
     assert english.json()[0]["description"] == "Request 999999 not found."
     assert russian.json()[0]["description"] == "Заявка 999999 не найдена."
+
+
+def test_open311_names_services_in_the_callers_language(world: World, history: History) -> None:
+    with TestClient(create_app(world.settings)) as client:
+        english = client.get("/open311/v2/services.json", headers={"Accept-Language": "en"})
+        russian = client.get("/open311/v2/services.json")
+    assert english.status_code == russian.status_code == 200
+    assert all(s["service_name"].startswith("Kind ") for s in english.json())
+    assert not any(s["service_name"].startswith("Kind ") for s in russian.json())
+    assert [s["service_code"] for s in english.json()] == [
+        s["service_code"] for s in russian.json()
+    ]
+
+
+def test_the_demo_town_names_every_organisation_and_category_in_every_language() -> None:
+    assert set(ORGANISATION_NAMES) == {o[0] for o in ORGANISATIONS}
+    assert set(CATEGORY_NAMES) == {c[0] for c in CATEGORIES}
+    english = [n[1] for n in ORGANISATION_NAMES.values()] + [
+        n[3] for n in ORGANISATION_NAMES.values()
+    ]
+    english += [n[1] for n in CATEGORY_NAMES.values()]
+    assert all(name and not CYRILLIC.search(name) for name in english)
+    assert all(all(names) for names in [*ORGANISATION_NAMES.values(), *CATEGORY_NAMES.values()])
