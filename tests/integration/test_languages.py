@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,14 @@ def history(world: World) -> History:
     return history
 
 
+@pytest.fixture
+def city_admin(world: World, history: History) -> Iterator[TestClient[Any]]:
+    """The city administration, signed in; one app, so one figures cache, for the whole test."""
+    with TestClient(create_app(world.settings)) as client:
+        login(client, "cityadmin")
+        yield client
+
+
 def read_in(client: TestClient[Any], language: str, url: str) -> str:
     post(client, "/language", {"lang": language})
     page = client.get(url)
@@ -134,47 +143,41 @@ def read_in(client: TestClient[Any], language: str, url: str) -> str:
 
 
 def test_figures_computed_in_tatar_read_in_russian_and_english_hold_no_tatar(
-    world: World, history: History
+    city_admin: TestClient[Any],
 ) -> None:
-    # One app, one figures cache: Tatar computes first, the others read what it cached.
-    with TestClient(create_app(world.settings)) as client:
-        login(client, "cityadmin")
-        tatar = read_in(client, "tt", f"/admin?{MARCH}")
-        assert "Company " not in tatar and "Оешма " in tatar
-        for language in ("ru", "en"):
-            for url in (f"/admin?{MARCH}", f"/stats?{MARCH}"):
-                text = visible_text(read_in(client, language, url))
-                assert foreign_words(text, language) == [], (language, url)
-                assert not TATAR_LETTERS.search(text), (language, url)
-                assert "Оешма" not in text and "Төркем" not in text, (language, url)
+    # Tatar computes first; the other languages read what it cached.
+    tatar = read_in(city_admin, "tt", f"/admin?{MARCH}")
+    assert "Company " not in tatar and "Оешма " in tatar
+    for language in ("ru", "en"):
+        for url in (f"/admin?{MARCH}", f"/stats?{MARCH}"):
+            text = visible_text(read_in(city_admin, language, url))
+            assert foreign_words(text, language) == [], (language, url)
+            assert not TATAR_LETTERS.search(text), (language, url)
+            assert "Оешма" not in text and "Төркем" not in text, (language, url)
 
 
 @pytest.mark.parametrize("url", [f"/admin?{MARCH}", f"/stats?{MARCH}", "/stats"])
 def test_english_dashboard_and_public_figures_have_no_russian(
-    world: World, history: History, url: str
+    city_admin: TestClient[Any], url: str
 ) -> None:
-    with TestClient(create_app(world.settings)) as client:
-        login(client, "cityadmin")
-        html = read_in(client, "en", url)
-        assert foreign_words(visible_text(html), "en") == []
-        assert "Zainsk" in html
-        if "from=" in url:
-            # Dates by name, decimals with a point.
-            assert "1 Mar 2026" in html and "19 Mar 2026" in html
-            assert "01.03.2026" not in html
-            assert re.search(r'class="kpi-value"[^>]*>4\.0<', html)
+    html = read_in(city_admin, "en", url)
+    assert foreign_words(visible_text(html), "en") == []
+    assert "Zainsk" in html
+    if "from=" in url:
+        # Dates by name, decimals with a point.
+        assert "1 Mar 2026" in html and "19 Mar 2026" in html
+        assert "01.03.2026" not in html
+        assert re.search(r'class="kpi-value"[^>]*>4\.0<', html)
 
 
 def test_russian_figures_keep_russian_dates_numbers_and_names(
-    world: World, history: History
+    city_admin: TestClient[Any],
 ) -> None:
-    with TestClient(create_app(world.settings)) as client:
-        login(client, "cityadmin")
-        html = read_in(client, "ru", f"/admin?{MARCH}")
-        assert "Заявки, поданные с 01.03.2026 по 19.03.2026" in html
-        assert re.search(r'class="kpi-value"[^>]*>4,0<', html)
-        assert "ООО «УК Заинск-Сервис»" in html and "Company " not in html
-        assert not TATAR_LETTERS.search(visible_text(html))
+    html = read_in(city_admin, "ru", f"/admin?{MARCH}")
+    assert "Заявки, поданные с 01.03.2026 по 19.03.2026" in html
+    assert re.search(r'class="kpi-value"[^>]*>4,0<', html)
+    assert "ООО «УК Заинск-Сервис»" in html and "Company " not in html
+    assert not TATAR_LETTERS.search(visible_text(html))
 
 
 def test_tatar_pages_name_the_town_and_organisations_in_tatar(
@@ -326,3 +329,33 @@ def test_the_demo_town_names_every_organisation_and_category_in_every_language()
     english += [n[1] for n in CATEGORY_NAMES.values()]
     assert all(name and not CYRILLIC.search(name) for name in english)
     assert all(all(names) for names in [*ORGANISATION_NAMES.values(), *CATEGORY_NAMES.values()])
+
+
+def test_sysadmin_gives_a_category_its_tatar_name_and_the_filing_form_shows_it(
+    world: World,
+) -> None:
+    category_id = world.categories["window"]
+    with TestClient(create_app(world.settings)) as client:
+        login(client, "sysadmin")
+        post(client, "/language", {"lang": "ru"})
+        form = {
+            "name": "Разбито окно в подъезде",
+            "name_tt": "Подъездда тәрәзә ватылган",
+            "name_en": "",
+            "code": "window",
+            "priority": "normal",
+            "deadline_value": "1",
+            "deadline_unit": "day",
+            "summer_deadline_value": "3",
+            "summer_deadline_unit": "day",
+            "handler": "manager",
+            "active": "1",
+            "sort": "2",
+        }
+        assert post(client, f"/sysadmin/categories/{category_id}", form).status_code == 303
+    with TestClient(create_app(world.settings)) as client:
+        login(client, "resident")
+        tatar = read_in(client, "tt", "/requests/new")
+        english = read_in(client, "en", "/requests/new")
+    assert "Подъездда тәрәзә ватылган" in tatar
+    assert "Подъездда тәрәзә ватылган" not in english and "Разбито окно в подъезде" in english
