@@ -98,6 +98,7 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
         env.filters.update(
             local_time=i18n.local_time,
             short_time=i18n.short_time,
+            short_date=i18n.short_date,
             phone=format_phone,
         )
         env.trim_blocks = True

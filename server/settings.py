@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.i18n import in_reader_language
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 # The demo town's single phone number (a made-up one on Zainsk's code), so a demo shows it.
@@ -48,6 +50,9 @@ class Settings:
     vapid_subject: str = "mailto:support@zayavka.example"
     push_worker_in_process: bool = True
     town_name: str = "Заинск"
+    # The town's name in Tatar and English; empty shows the Russian one.
+    town_name_tt: str = "Зәй"
+    town_name_en: str = "Zainsk"
     # The single phone number of the town's dispatch service, as residents should read it.
     town_phone: str = ""
     login_attempts_per_minute: int = 20
@@ -70,6 +75,11 @@ class Settings:
     pbx_secret: str = ""
     pbx_operators: dict[str, str] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shown_town_name(self) -> str:
+        """The town's name in the reader's language."""
+        return in_reader_language(self.town_name, tt=self.town_name_tt, en=self.town_name_en)
 
     @property
     def town_phone_uri(self) -> str:
@@ -113,6 +123,9 @@ class Settings:
             vapid_subject=env.get("VAPID_SUBJECT", "mailto:support@zayavka.example"),
             push_worker_in_process=_flag(env.get("PUSH_WORKER_IN_PROCESS"), default=True),
             town_name=env.get("TOWN_NAME", "Заинск"),
+            # Another town's Russian name must not travel with Zainsk's translations.
+            town_name_tt=env.get("TOWN_NAME_TT", "" if "TOWN_NAME" in env else "Зәй"),
+            town_name_en=env.get("TOWN_NAME_EN", "" if "TOWN_NAME" in env else "Zainsk"),
             town_phone=env.get(
                 "TOWN_PHONE", DEMO_TOWN_PHONE if _flag(env.get("DEMO")) else ""
             ).strip(),

@@ -6,8 +6,11 @@
  * - pages of a signed-in person are dropped when they sign out;
  * - push: shows the notification; a click focuses or opens the request's page.
  *
- * The server fills in VERSION (a hash of this file and of the shell) and the SHELL list, so
- * any change to them installs a new worker that throws the old caches away.
+ * The server fills in VERSION (a hash of this file, of the shell and of the language), the SHELL
+ * list and MESSAGES, the worker's own texts from the catalogue in the language of the person
+ * whose browser fetches it. Any change to them (a language switched in the profile included)
+ * installs a new worker that throws the old caches away. Notifications carry their texts from
+ * the server, in the recipient's language.
  */
 "use strict";
 
@@ -15,6 +18,9 @@ const VERSION = "dev";
 // <shell>
 const SHELL = ["/offline", "/manifest.webmanifest", "/static/css/app.css", "/static/vendor/htmx.min.js"];
 // </shell>
+// <messages>
+const MESSAGES = {};
+// </messages>
 const SHELL_CACHE = "zayavka-shell-" + VERSION;
 const PAGES_CACHE = "zayavka-pages-" + VERSION;
 const OWN_CACHES = /^zayavka-(shell|pages)-/;
@@ -113,7 +119,7 @@ async function networkFirst(event) {
     const offline = await caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE });
     return (
       offline ||
-      new Response("Нет связи с интернетом. Обновите страницу, когда связь появится.", {
+      new Response(MESSAGES.offline || "", {
         status: 503,
         headers: { "Content-Type": "text/plain; charset=utf-8" },
       })
@@ -126,7 +132,7 @@ async function markedAsSaved(response) {
   const html = await response.text();
   const note =
     '<div class="flash flash-info" role="status" data-saved-copy>' +
-    "Нет связи: показана сохранённая копия страницы. Обновите её, когда связь появится." +
+    (MESSAGES.savedCopy || "") +
     "</div>";
   const marked = html.replace(/(<main\b[^>]*>)/, "$1" + note);
   return new Response(marked, {
@@ -200,12 +206,12 @@ self.addEventListener("push", (event) => {
       data = { body: event.data.text() };
     }
   }
-  const title = data.title || "Заявка ЖКХ";
+  const title = data.title || MESSAGES.title || "";
   const options = {
     body: data.body || "",
     icon: data.icon || "/static/icons/icon-192.png",
     badge: data.badge || "/static/icons/badge-72.png",
-    lang: data.lang || "ru",
+    lang: data.lang || MESSAGES.lang || "ru",
     data: { url: data.url || "/", requestId: data.request_id || null },
     timestamp: data.ts || Date.now(),
   };

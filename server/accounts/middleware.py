@@ -9,7 +9,7 @@ from litestar.middleware import AbstractMiddleware, DefineMiddleware
 from server.accounts.people import get_user
 from server.accounts.sessions import user_read_with_session
 from server.db.session import Database
-from server.i18n import set_locale
+from server.i18n import DEFAULT_LOCALE, accepted_locale, set_locale
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -42,8 +42,22 @@ class CurrentUserMiddleware(AbstractMiddleware):
             if not read:
                 user = await get_user(self.db, user_id)
         scope["user"] = user
-        set_locale(user.locale if user is not None else _cookie_locale(scope))
+        set_locale(_locale_of(scope, user.locale if user is not None else None))
         await self.app(scope, receive, send)
+
+
+# Programs calling the JSON API and Open311 name their language in the standard header; pages
+# follow the account's or the visitor's choice.
+MACHINE_PATHS = ("/api/", "/open311/")
+
+
+def _locale_of(scope: Scope, chosen: str | None) -> str:
+    if str(scope.get("path", "")).startswith(MACHINE_PATHS):
+        for name, value in scope.get("headers", []):
+            if name == b"accept-language":
+                return accepted_locale(value.decode("latin-1"))
+        return DEFAULT_LOCALE
+    return chosen or _cookie_locale(scope)
 
 
 def _cookie_locale(scope: Scope) -> str:

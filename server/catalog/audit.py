@@ -68,7 +68,8 @@ class Audited(Generic[R]):
         return AuditAction(f"{self.object_type}_{what}")
 
     def added(self, session: AsyncSession, actor: Actor, row: R, values: dict[str, Any]) -> None:
-        changes = changed_fields({}, self._shown(values))
+        # A field left blank on a new record (an optional translation) is no news.
+        changes = changed_fields({}, {k: v for k, v in self._shown(values).items() if v != ""})
         self._write(session, actor, self.action("created"), row, changes)
 
     def edited(

@@ -14,7 +14,7 @@ from server.catalog.access import require_reader
 from server.catalog.audit import Audited, AuditObject
 from server.catalog.deadline_units import deadline_minutes, split_minutes
 from server.catalog.organisations import organisations_of_kinds
-from server.catalog.values import in_range, line, picked
+from server.catalog.values import in_range, line, other_languages, picked
 from server.db.models import Category, Organisation
 from server.db.session import Database
 from server.i18n import gettext as _
@@ -31,8 +31,13 @@ CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,59}")
 NOT_A_HANDLER = gettext_lazy("Выберите ресурсоснабжающую организацию или УК.")
 
 
+OTHER_NAMES = {"name_tt": 200, "name_en": 200}
+
+
 class CategoryForm(Form):
     name: str = ""
+    name_tt: str = ""
+    name_en: str = ""
     code: str = ""
     description: str = ""
     group: str = ""
@@ -49,6 +54,8 @@ class CategoryForm(Form):
 
     STORED_AS_IS: ClassVar = (
         "name",
+        "name_tt",
+        "name_en",
         "code",
         "description",
         "group",
@@ -89,6 +96,7 @@ async def _values(
         _("Название — не длиннее 200 знаков."),
         _("Укажите название."),
     )
+    translated = other_languages(form, OTHER_NAMES, errors)
     code = form.code.strip().lower()
     if not CODE_RE.fullmatch(code):
         errors["code"] = _(
@@ -128,6 +136,7 @@ async def _values(
         raise InvalidInput(**errors)
     return {
         "name": name,
+        **translated,
         "code": code,
         "description": description,
         "group": group,

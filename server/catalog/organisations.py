@@ -13,7 +13,7 @@ from server.accounts.people import normalise_phone
 from server.catalog import records
 from server.catalog.access import require_reader, require_sysadmin
 from server.catalog.audit import AuditAction, Audited, AuditObject, record
-from server.catalog.values import line, one_line, picked
+from server.catalog.values import line, one_line, other_languages, picked
 from server.db.models import Building, Category, Organisation, OrganisationContractor, User
 from server.db.session import Database
 from server.i18n import gettext as _
@@ -24,6 +24,7 @@ from server.shared.roles import HANDLING_KINDS, Actor, OrgKind
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 INN_RE = re.compile(r"\d{10}|\d{12}")
+OTHER_NAMES = {"name_tt": 200, "name_en": 200, "short_name_tt": 80, "short_name_en": 80}
 NOT_A_CONTRACTOR = gettext_lazy("Выберите подрядную организацию.")
 
 
@@ -31,6 +32,10 @@ class OrganisationForm(Form):
     kind: str = ""
     name: str = ""
     short_name: str = ""
+    name_tt: str = ""
+    name_en: str = ""
+    short_name_tt: str = ""
+    short_name_en: str = ""
     phone: str = ""
     email: str = ""
     inn: str = ""
@@ -76,6 +81,7 @@ def _clean(form: OrganisationForm) -> dict[str, Any]:
     short_name = one_line(form.short_name) or name
     if len(short_name) > 80:
         errors["short_name"] = _("Краткое название — не длиннее 80 знаков.")
+    translated = other_languages(form, OTHER_NAMES, errors)
     phone = None
     if form.phone:
         phone = normalise_phone(form.phone)
@@ -93,6 +99,7 @@ def _clean(form: OrganisationForm) -> dict[str, Any]:
         "kind": kind,
         "name": name,
         "short_name": short_name,
+        **translated,
         "phone": phone,
         "email": email,
         "inn": inn,

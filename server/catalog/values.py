@@ -45,6 +45,16 @@ def line(
     return value
 
 
+def other_languages(form: Any, longest: dict[str, int], errors: dict[str, str]) -> dict[str, str]:
+    """Optional names in Tatar and English, by field: empty shows the Russian name."""
+    return {
+        field: line(
+            getattr(form, field), field, errors, limit, _("Не длиннее %(n)s знаков.", n=limit)
+        )
+        for field, limit in longest.items()
+    }
+
+
 def in_range(value: N | None, name: str, errors: dict[str, str], lo: N, hi: N) -> N | None:
     if value is not None and not lo <= value <= hi:
         errors[name] = _("Число от %(lo)s до %(hi)s.", lo=lo, hi=hi)

@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from server.i18n import in_reader_language
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -67,11 +69,25 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(20), index=True)  # domain.roles.OrgKind
     name: Mapped[str] = mapped_column(String(200), unique=True)
     short_name: Mapped[str] = mapped_column(String(80))
+    # Optional names in the other languages; empty shows the Russian one.
+    name_tt: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    short_name_tt: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    short_name_en: Mapped[str] = mapped_column(String(80), default="", server_default="")
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     inn: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the reader's language, the Russian one when none was given."""
+        return in_reader_language(self.name, tt=self.name_tt, en=self.name_en)
+
+    @property
+    def shown_short_name(self) -> str:
+        return in_reader_language(self.short_name, tt=self.short_name_tt, en=self.short_name_en)
 
 
 class OrganisationContractor(Base):
@@ -119,6 +135,8 @@ class Category(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)  # also the Open311 service_code
     name: Mapped[str] = mapped_column(String(200))
+    name_tt: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
     group: Mapped[str] = mapped_column(String(100), default="")
     priority: Mapped[str] = mapped_column(String(20), default="normal")  # emergency|urgent|normal
@@ -130,6 +148,10 @@ class Category(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=100)
+
+    @property
+    def shown_name(self) -> str:
+        return in_reader_language(self.name, tt=self.name_tt, en=self.name_en)
 
     @property
     def emergency(self) -> bool:

@@ -31,6 +31,7 @@ from server.db.models import (
 )
 from server.db.session import Database
 from server.demo.incidents import declare_incidents
+from server.demo.names import CATEGORY_NAMES, ORGANISATION_NAMES
 from server.demo.playing import filed_at, play
 from server.demo.script import SCRIPT
 from server.demo.town import (
@@ -132,8 +133,10 @@ async def create_town(db: Database, now: datetime) -> Town:
 async def _organisations(session: AsyncSession, town: Town, since: datetime) -> None:
     for key, kind, name, short, phone, inn in ORGANISATIONS:
         email = f"{key}@zainsk.example"
+        name_tt, name_en, short_tt, short_en = ORGANISATION_NAMES.get(key, ("", "", "", ""))
         org = Organisation(kind=kind, name=name, short_name=short, phone=phone, inn=inn,
-                           email=email, created_at=since)  # fmt: skip
+                           email=email, created_at=since, name_tt=name_tt, name_en=name_en,
+                           short_name_tt=short_tt, short_name_en=short_en)  # fmt: skip
         session.add(org)
         await session.flush()
         town.orgs[key] = org.id
@@ -170,6 +173,8 @@ def _categories(session: AsyncSession, town: Town) -> None:
         category = Category(
             code=code,
             name=name,
+            name_tt=CATEGORY_NAMES.get(code, ("", ""))[0],
+            name_en=CATEGORY_NAMES.get(code, ("", ""))[1],
             group=group,
             priority=priority,
             deadline_minutes=minutes,

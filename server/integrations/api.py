@@ -26,7 +26,7 @@ from server.requests import workflow
 from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import is_overdue
 from server.requests.filing import NewRequest, file_request
-from server.requests.labels import entry_label, state_label
+from server.requests.labels import entry_body, entry_label, state_label
 from server.requests.queries import REQUEST_DETAILS
 from server.requests.visibility import visible_to
 from server.requests.workflow import Action, State
@@ -217,7 +217,7 @@ def _entry_out(e: TimelineEntry) -> TimelineEntryOut:
         to_state=State(e.to_state) if e.to_state else None,
         actor_role=e.actor_role,
         actor_organisation=e.actor_organisation.name if e.actor_organisation else None,
-        text=e.text,
+        text=entry_body(e),
         data=dict(e.data or {}),
     )
 

@@ -243,7 +243,7 @@ def _texts(
         return short(title, 120), short(f"{category.name}, {place}")
     if request.flat:
         place = _("%(address)s, кв. %(flat)s", address=place, flat=request.flat)
-    what = f"{category.name}, {place}"
+    what = f"{category.shown_name}, {place}"
     if category.emergency:
         what = _("Авария: %(what)s", what=what)
     if reason is Reason.STATE:

@@ -10,10 +10,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel.dates import format_date
 from markupsafe import Markup, escape
 
+from server.i18n import current_locale, percent
 from server.i18n import gettext as _
 from server.oversight.figures import Row, TrendPoint
+from server.oversight.formatting import format_share, row_name
 
 FILED_COLOUR = "#1d4ed8"
 CLOSED_COLOUR = "#15803d"
@@ -21,6 +24,8 @@ BAR_COLOUR = "#1d4ed8"
 BAR_WEAK_COLOUR = "#b91c1c"
 GRID_COLOUR = "#d9dee7"
 TEXT_COLOUR = "#4b5563"
+# A day on the time axis: «30.11» in Russian and Tatar, «30 Nov» in English.
+DAY_LABEL = {"en": "d MMM"}
 
 
 def month_short(month: int) -> str:
@@ -47,7 +52,7 @@ def _label(point: TrendPoint, unit: str) -> str:
     day = point.start
     if unit == "month":
         return f"{month_short(day.month)} {day.year % 100:02d}"
-    return f"{day.day:02d}.{day.month:02d}"
+    return format_date(day, DAY_LABEL.get(current_locale(), "dd.MM"), locale=current_locale())
 
 
 def _num(value: float) -> str:
@@ -155,14 +160,14 @@ def ranking_bars(bars: Sequence[Bar], *, title: str = "") -> Markup:
             f'<line class="gridline" x1="{_num(gx)}" x2="{_num(gx)}" y1="0" '
             f'y2="{height - 22}" stroke="{GRID_COLOUR}"/>'
             f'<text x="{_num(gx)}" y="{height - 6}" text-anchor="middle" font-size="12" '
-            f'fill="{TEXT_COLOUR}">{pct} %</text>'
+            f'fill="{TEXT_COLOUR}">{percent(pct / 100)}</text>'
         )
     for i, bar in enumerate(bars):
         top = i * row_h + 4
         share = bar.value or 0.0
         colour = BAR_COLOUR if share >= 0.8 else BAR_WEAK_COLOUR
         label = bar.label if len(bar.label) <= 34 else bar.label[:33] + "…"
-        value_text = "—" if bar.value is None else f"{round(share * 100)} %"
+        value_text = format_share(bar.value)
         parts.append(
             f'<text x="{label_w - 8}" y="{top + 17}" text-anchor="end" font-size="13" '
             f'fill="#1f2937">{escape(label)}<title>{escape(bar.label)}</title></text>'
@@ -180,6 +185,10 @@ def ranking_bars(bars: Sequence[Bar], *, title: str = "") -> Markup:
 def on_time_bars(rows: Sequence[Row]) -> list[Bar]:
     """The ranking's bars: each organisation's share of work done on time."""
     return [
-        Bar(r.name, r.figures.on_time_share, f"{r.figures.on_time} / {r.figures.deadline_known}")
+        Bar(
+            row_name(r),
+            r.figures.on_time_share,
+            f"{r.figures.on_time} / {r.figures.deadline_known}",
+        )
         for r in rows
     ]

@@ -19,8 +19,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from server.db.models import Request, utcnow
-from server.i18n import gettext as _
-from server.i18n import local_time
 from server.requests.deadlines import warn_at
 from server.requests.timeline import event_of, timeline_entry
 from server.requests.workflow import OPEN_WORK_STATES
@@ -89,7 +87,6 @@ async def warn(svc: Services, request_id: int, now: datetime) -> RequestEvent | 
             request,
             SYSTEM_ACTOR,
             KIND,
-            text=_("Срок выполнения истекает %(due)s.", due=local_time(request.due_at)),
             data={"due_at": request.due_at.isoformat()},
             at=now,
         )

@@ -289,7 +289,7 @@ def _figures_sheet(book: Workbook, board: Dashboard, bold: Font) -> None:
         f = row.figures
         sheet.append(
             [
-                row_name(row.name),
+                row_name(row),
                 f.filed,
                 f.closed,
                 f.declined,

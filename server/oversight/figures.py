@@ -22,6 +22,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Organisation, utcnow
+from server.i18n import in_reader_language
 from server.oversight import cohort
 from server.oversight.cohort import Cell, Key
 from server.oversight.periods import Period, Scope
@@ -124,14 +125,20 @@ def _share(part: int, whole: int) -> float | None:
 class Row:
     """One line of a breakdown: an organisation or a category with its figures.
 
-    `name` is empty for the requests waiting in the administration's triage queue: the pages
-    and the export name that line in the reader's language.
+    `name` (Russian, with `names` in the other languages that were given) is empty for the
+    requests waiting in the administration's triage queue: the pages and the export name rows
+    in the reader's language when they show them, so the cache holds every language.
     """
 
     id: int | None
     name: str
     figures: Figures
     kind: str = ""
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shown_name(self) -> str:
+        return in_reader_language(self.name, **self.names)
 
 
 @dataclass
@@ -208,7 +215,7 @@ async def dashboard(
     by_org = {key: f for (kind, key), f in groups.items() if kind == "org"}
     by_cat = {key: f for (kind, key), f in groups.items() if kind == "cat"}
     cat_rows = [
-        Row(c.id, c.name, by_cat.get(c.id, Figures()))
+        Row(c.id, c.name, by_cat.get(c.id, Figures()), names={"tt": c.name_tt, "en": c.name_en})
         for c in sorted(cats, key=lambda c: (c.sort, c.name))
         if (c.active or c.id in by_cat) and scope.category_id in (None, c.id)
     ]
@@ -221,7 +228,7 @@ def _org_rows(
     orgs: list[Organisation], by_org: dict[int | None, Figures], scope: Scope
 ) -> list[Row]:
     rows = [
-        Row(o.id, o.name, by_org.get(o.id, Figures()), o.kind)
+        Row(o.id, o.name, by_org.get(o.id, Figures()), o.kind, {"tt": o.name_tt, "en": o.name_en})
         for o in sorted(orgs, key=lambda o: o.name)
         if (o.kind in HANDLING_KINDS and o.active) or o.id in by_org
     ]

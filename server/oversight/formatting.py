@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from server.i18n import decimal, percent
 from server.i18n import gettext as _
+from server.oversight.figures import Row
 
 
 def format_duration(seconds: float | None) -> str:
@@ -27,16 +29,16 @@ def format_duration(seconds: float | None) -> str:
 
 
 def format_share(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)} %"
+    return "—" if value is None else percent(value)
 
 
 def format_rating(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}".replace(".", ",")
+    return "—" if value is None else decimal(value)
 
 
-def row_name(name: str) -> str:
+def row_name(row: Row) -> str:
     """A breakdown row's name; the row without one holds the requests awaiting triage."""
-    return name or _("Ожидают разбора в администрации")
+    return row.shown_name or _("Ожидают разбора в администрации")
 
 
 def template_helpers() -> dict[str, Callable[..., Any]]:

@@ -12,6 +12,8 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
+from server.i18n import current_locale
+from server.i18n import gettext as _
 from server.settings import ROOT
 
 WEB = ROOT / "web"
@@ -45,16 +47,30 @@ _VERSIONED_TEMPLATES = ["offline.html", "base.html"]
 NO_CACHE = {"Cache-Control": "no-cache"}
 _SHELL_BLOCK = re.compile(r"// <shell>.*?// </shell>", re.S)
 _VERSION_LINE = re.compile(r'^const VERSION = "[^"]*";$', re.M)
+_MESSAGES_BLOCK = re.compile(r"// <messages>.*?// </messages>", re.S)
+
+
+def worker_messages() -> dict[str, str]:
+    """What the service worker itself says, in the current language."""
+    return {
+        "lang": current_locale(),
+        "title": _("Заявка ЖКХ"),
+        "offline": _("Нет связи с интернетом. Обновите страницу, когда связь появится."),
+        "savedCopy": _(
+            "Нет связи: показана сохранённая копия страницы. Обновите её, когда связь появится."
+        ),
+    }
 
 
 class _Built:
-    """The worker script with its shell list and version filled in, rebuilt when a file
-    it depends on changes (so a deploy, or an edit in development, updates browsers)."""
+    """The worker script with its shell list, messages and version filled in, one per language,
+    rebuilt when a file it depends on changes (so a deploy, or an edit in development, updates
+    browsers)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stamp: tuple[float, ...] | None = None
-        self._script = b""
+        self._scripts: dict[str, bytes] = {}
 
     def _inputs(self) -> list[Path]:
         files = [SW_FILE, FIELD_SYNC_FILE, MANIFEST_FILE]
@@ -65,14 +81,17 @@ class _Built:
     def script(self) -> bytes:
         inputs = self._inputs()
         stamp = tuple(p.stat().st_mtime if p.exists() else -1.0 for p in inputs)
+        locale = current_locale()
         with self._lock:
             if stamp != self._stamp:
-                self._script = self._build(inputs)
+                self._scripts.clear()
                 self._stamp = stamp
-            return self._script
+            if locale not in self._scripts:
+                self._scripts[locale] = self._build(inputs, locale)
+            return self._scripts[locale]
 
-    def _build(self, inputs: list[Path]) -> bytes:
-        digest = hashlib.sha256()
+    def _build(self, inputs: list[Path], locale: str) -> bytes:
+        digest = hashlib.sha256(locale.encode())
         for path in inputs:
             digest.update(path.name.encode())
             if path.exists():
@@ -85,6 +104,9 @@ class _Built:
         block = "// <shell>\nconst SHELL = " + json.dumps(shell, indent=2) + ";\n// </shell>"
         source = _SHELL_BLOCK.sub(lambda _m: block, source, count=1)
         source = _VERSION_LINE.sub(f'const VERSION = "{version}";', source, count=1)
+        messages = json.dumps(worker_messages(), ensure_ascii=False, indent=2)
+        block = "// <messages>\nconst MESSAGES = " + messages + ";\n// </messages>"
+        source = _MESSAGES_BLOCK.sub(lambda _m: block, source, count=1)
         return source.encode("utf-8")
 
 
@@ -98,7 +120,8 @@ def service_worker() -> Response[bytes]:
     return Response(
         _built.script(),
         media_type="text/javascript; charset=utf-8",
-        headers={**NO_CACHE, "Service-Worker-Allowed": "/"},
+        # In the reader's language: a cache between browser and server must keep them apart.
+        headers={**NO_CACHE, "Service-Worker-Allowed": "/", "Vary": "Cookie"},
     )
 
 

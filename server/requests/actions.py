@@ -389,12 +389,11 @@ def _qr_entry(request: Request, check: QrCheck, at: datetime) -> TimelineEntry:
     data: dict[str, object] = {"status": check.status}
     if check.found:
         data["found"] = check.found[:500]
-    # A confirmed check says all in its headline; a flagged one says why in its text.
+    # The status says what was found; the timeline words it in each reader's language.
     return timeline_entry(
         request,
         SYSTEM_ACTOR,
         QR_CONFIRMED if confirmed else QR_FLAGGED,
-        text="" if confirmed else check.reason,
         data=data,
         at=at,
     )

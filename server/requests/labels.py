@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from server.db.models import TimelineEntry
 from server.i18n import gettext as _
+from server.i18n import local_time
+from server.requests.qr import QR_REASONS
 from server.requests.workflow import ACTIONS, Action, State
 from server.shared.roles import OrgKind, Role
 
@@ -59,6 +64,25 @@ def entry_label(kind: str) -> str:
     }.get(kind, kind)
 
 
+# Notes the service writes itself: what they say follows from their kind and data, worded in the
+# reader's language. Older rows kept a Russian text beside them; it is not shown.
+SYSTEM_NOTES = frozenset({"print", "qr_confirmed", "qr_flagged", "deadline_warning"})
+
+
+def entry_body(entry: TimelineEntry) -> str:
+    """A timeline entry's text under its headline: what a person wrote, or a system note's."""
+    if entry.kind not in SYSTEM_NOTES:
+        return entry.text
+    data = entry.data or {}
+    if entry.kind == "qr_flagged":
+        reason = QR_REASONS.get(str(data.get("status")), QR_REASONS["missing"])
+        return str(reason)
+    if entry.kind == "deadline_warning" and isinstance(data.get("due_at"), str):
+        due = datetime.fromisoformat(data["due_at"])
+        return _("Срок выполнения истекает %(due)s.", due=local_time(due))
+    return ""
+
+
 def done_label(action: Action) -> str:
     """What the person is told once the action is taken."""
     return _("Готово: %(what)s.", what=ACTIONS[action].done)
@@ -110,6 +134,7 @@ FOR_TEMPLATES = {
     "state_explanation": state_explanation,
     "action_label": action_label,
     "entry_label": entry_label,
+    "entry_body": entry_body,
     "role_label": role_label,
     "org_kind_label": org_kind_label,
     "source_label": source_label,

@@ -10,7 +10,7 @@ import qrcode.image.svg
 import zxingcpp
 from PIL import Image, ImageOps
 
-from server.i18n import gettext as _
+from server.i18n import gettext_lazy as _
 
 JOB_PATH = "/jobs/"
 _TOKEN = re.compile(r"/jobs/([A-Za-z0-9_-]{16,64})/?$")
@@ -30,6 +30,15 @@ def qr_svg(text: str) -> str:
     svg = image.to_string(encoding="unicode")
     # Let CSS size it: the print sheet makes it about 6 cm wide.
     return re.sub(r'(width|height)="[^"]*mm"', "", svg, count=2)
+
+
+# What a check found, by status: the timeline stores the status and says it in the reader's
+# language (lazy: worded when shown).
+QR_REASONS = {
+    "missing": _("На фото не найден QR-код заказ-наряда. Нужна проверка диспетчером."),
+    "confirmed": _("QR-код заказ-наряда подтверждён"),
+    "mismatch": _("На фото QR-код другого заказ-наряда. Нужна проверка диспетчером."),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +67,8 @@ def token_in(text: str) -> str | None:
 def check_work_order_photo(image: Image.Image, token: str, base_url: str = "") -> QrCheck:
     texts = read_codes(image)
     if not texts:
-        return QrCheck(
-            "missing", _("На фото не найден QR-код заказ-наряда. Нужна проверка диспетчером.")
-        )
+        return QrCheck("missing", str(QR_REASONS["missing"]))
     for text in texts:
         if token_in(text) == token:
-            return QrCheck("confirmed", _("QR-код заказ-наряда подтверждён"), text)
-    return QrCheck(
-        "mismatch",
-        _("На фото QR-код другого заказ-наряда. Нужна проверка диспетчером."),
-        texts[0],
-    )
+            return QrCheck("confirmed", str(QR_REASONS["confirmed"]), text)
+    return QrCheck("mismatch", str(QR_REASONS["mismatch"]), texts[0])

@@ -69,7 +69,7 @@ def discovery(settings: Settings) -> Discovery:
         changeset=CHANGESET,
         contact=_(
             "Заявка ЖКХ, %(town)s. Вопросы по API: администрация системы, %(url)s",
-            town=settings.town_name,
+            town=settings.shown_town_name,
             url=settings.base_url,
         ),
         key_service=_(
@@ -99,8 +99,8 @@ def service_item(category: Category) -> Service:
     keywords = [w for w in (category.group, priority_label(category.priority)) if w]
     return Service(
         service_code=category.code,
-        service_name=category.name,
-        description=category.description or category.name,
+        service_name=category.shown_name,
+        description=category.description or category.shown_name,
         metadata=True,
         type="realtime",
         keywords=", ".join(keywords),
@@ -159,10 +159,10 @@ def request_item(
         service_request_id=request.id,
         status=status_of(request.state),
         status_notes=notes,
-        service_name=request.category.name,
+        service_name=request.category.shown_name,
         service_code=request.category.code,
         description=request.description if with_description else None,
-        agency_responsible=request.organisation.name if request.organisation else agency,
+        agency_responsible=request.organisation.shown_name if request.organisation else agency,
         service_notice=" ".join(
             [_("Срок выполнения — до %(due)s.", due=local_time(request.due_at)), known]
         ).strip(),

@@ -4,14 +4,10 @@
   var root = document.querySelector("[data-push]");
   if (!root) return;
 
-  var TEXT = {
-    on: "Уведомления включены на этом устройстве.",
-    off: "Уведомления на этом устройстве выключены.",
-    working: "Подождите…",
-    failed: "Не удалось включить уведомления. Проверьте связь и попробуйте ещё раз.",
-    notConfigured: "Уведомления пока не настроены на сервере.",
-    dismissed: "Вы не разрешили уведомления. Нажмите кнопку ещё раз, когда будете готовы.",
-  };
+  // The page renders these from the catalogue, in the reader's language (auth/_push.html).
+  var TEXT = {};
+  try { TEXT = JSON.parse(root.querySelector("[data-push-messages]").textContent); }
+  catch (e) { TEXT = {}; }
   var $ = function (name) { return root.querySelector("[data-push-" + name + "]"); };
   var statusLine = $("status");
   var enableButton = $("enable");
