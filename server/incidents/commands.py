@@ -213,6 +213,7 @@ async def declare(svc: Services, actor: Actor, form: Declaration) -> Incident:
             _entry(incident, actor, Change.DECLARE, now, buildings=len(buildings), linked=linked)
         )
         await notices.write(session, incident, Change.DECLARE, actor.user_id)
+        await notices.text_residents(session, svc.settings, incident, resolved=False)
         svc.wake_after_commit(session)
     await svc.announce([IncidentEvent(incident.id)])
     return incident
@@ -331,6 +332,7 @@ async def resolve(
                 actor.user_id,
                 skip={r.resident_id for r in moved},
             )
+            await notices.text_residents(session, svc.settings, incident, resolved=True)
             svc.wake_after_commit(session)
     except StaleDataError:
         raise StaleChange() from None

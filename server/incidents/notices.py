@@ -8,6 +8,9 @@
 
 Read inside the change's transaction, so the audience is exactly that of the committed state.
 Nobody is told of their own change, and only active accounts with a device are written.
+
+Residents of its buildings who are told by SMS (callers without the app) get one when it is
+declared and when it is resolved (`text_residents`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from server.incidents.rules import Change, IncidentKind
 from server.notify.audiences import BADGE, ICON, short, speaking
 from server.notify.outbox import enqueue
 from server.notify.push_outbox import CHANNEL, encode_payload
+from server.notify.sms_outbox import residents_of_buildings, tell_residents
+from server.settings import Settings
 
 
 def topic_of(incident_id: int) -> str:
@@ -140,3 +145,25 @@ async def write(
                 topic=topic_of(incident.id),
             )
     return set(told)
+
+
+async def text_residents(
+    session: AsyncSession, settings: Settings, incident: Incident, *, resolved: bool
+) -> int:
+    """SMS, in the change's transaction, to the residents of its buildings who are told by
+    SMS; the title is the category («Нет холодной воды»), which fits one segment."""
+    category = await session.get(Category, incident.category_id)
+    assert category is not None
+    buildings = await session.scalars(
+        select(IncidentBuilding.building_id).where(IncidentBuilding.incident_id == incident.id)
+    )
+    residents = await residents_of_buildings(session, list(buildings))
+    return await tell_residents(
+        session,
+        settings,
+        residents,
+        resolved=resolved,
+        title=category.name,
+        until=None if resolved else incident.expected_end,
+        urgent=incident.kind == IncidentKind.EMERGENCY,
+    )

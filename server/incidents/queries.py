@@ -169,6 +169,11 @@ async def of_building(
         return await _read(session, _notices(where, actor.user_id))
 
 
+async def active_in(session: AsyncSession, buildings: Select[Any] | CompoundSelect) -> list[Notice]:
+    """The active incidents of these buildings, read in the caller's session (the call card)."""
+    return await _read(session, _notices([_active_now(), _of_buildings(buildings)]))
+
+
 def resident_buildings(user_id: int) -> CompoundSelect:
     """The buildings a resident lives in as far as we know: of their requests, or subscribed."""
     return (

@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Call, Request, User, utcnow
 from server.db.session import Database
+from server.i18n import local_time
+from server.incidents import queries as incident_queries
+from server.incidents.queries import resident_buildings
 from server.requests.deadlines import is_overdue
 from server.requests.queries import REQUEST_DETAILS, BoardRow
 from server.requests.workflow import OPEN_STATES, State
@@ -44,12 +47,11 @@ class CallCard:
         return self.call.answered_at is None
 
 
-async def active_incidents_of_buildings(
-    session: AsyncSession, building_ids: set[int]
-) -> list[IncidentNote]:
-    """The active incidents (outages, shut-offs) of these buildings: none until the incidents
-    feature provides them; the card already shows whatever this returns."""
-    return []
+async def active_incidents_of(session: AsyncSession, resident_id: int) -> list[IncidentNote]:
+    """The active outages and shut-offs of the caller's buildings (of their requests, or the
+    ones they subscribed to), with the text the operator reads out."""
+    notices = await incident_queries.active_in(session, resident_buildings(resident_id))
+    return [IncidentNote(f"{n.category}: {n.text}", local_time(n.expected_end)) for n in notices]
 
 
 async def open_calls(session: AsyncSession) -> list[CallCard]:
@@ -84,7 +86,7 @@ async def _card(session: AsyncSession, call: Call) -> CallCard:
     )
     moment = utcnow()
     rows = [BoardRow(r, is_overdue(State(r.state), r.due_at, moment)) for r in requests]
-    incidents = await active_incidents_of_buildings(session, {r.building_id for r in requests})
+    incidents = await active_incidents_of(session, resident.id)
     return CallCard(call, resident, rows, incidents)
 
 

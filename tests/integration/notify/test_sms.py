@@ -20,6 +20,7 @@ from server.requests.deadlines import TOWN_TZ
 from server.settings import Settings
 from tests.conftest import run_async
 from tests.http import people, post
+from tests.integration.incidents.test_incident_journey import declare, incident_id_of, version_on
 from tests.integration.notify.test_push_delivery import act, file_request, photo
 from tests.integration.notify.test_push_worker import Clock
 from tests.sms_providers import API_ID, DAYTIME, LOGIN, NIGHT, Provider, sms_provider
@@ -376,3 +377,36 @@ def test_switched_off_sms_writes_nothing_and_refuses_callbacks(
             file_for_caller(p["operator"], world)
             assert incoming(p["operator"], "1").status_code == 404
         assert sms_rows(settings) == [] and outbox_rows(settings) == []
+
+
+def test_a_caller_is_texted_when_an_outage_of_their_house_is_declared_and_resolved(
+    world: World, at: Callable[[datetime], None]
+) -> None:
+    with sms_provider("smsc") as provider:
+        settings = sms_settings(world, provider)
+        with people(create_app(settings), "operator", "dispatcher", "dispatcher2") as p:
+            file_for_caller(p["operator"], world)  # the caller lives at Ленина, 12
+            deliver(settings, day_clock())
+            provider.sent.clear()
+            elsewhere = declare(p["dispatcher2"], world, [world.buildings["sovet7"]])
+            incident_id_of(elsewhere)
+            incident = incident_id_of(
+                declare(p["dispatcher"], world, [world.buildings["lenina12"]])
+            )
+            deliver(settings, day_clock())
+            declared = list(provider.sent)
+            response = post(
+                p["dispatcher"],
+                f"/incidents/{incident}/resolve",
+                {"version": version_on(p["dispatcher"], incident)},
+            )
+            assert response.status_code == 303, response.text
+            deliver(settings, day_clock())
+        assert provider.problems == []
+        assert len(declared) == 1, "one SMS, for the caller's house only"
+        phone, text = declared[0]
+        assert phone == "79170000077"
+        assert text.startswith("Протечка трубы. Ждём до ")
+        assert provider.sent[1:] == [("79170000077", "Устранено: Протечка трубы")]
+        kinds = [r.kind for r in sms_rows(settings) if r.direction == "out"]
+        assert kinds == ["filed", "incident", "incident_resolved"]

@@ -16,6 +16,7 @@ from server.db.models import Call, User
 from server.db.session import Database
 from tests.conftest import run_async
 from tests.http import post
+from tests.integration.incidents.test_incident_journey import declare, incident_id_of
 from tests.integration.live.test_live import ORIGIN, file, refused
 from tests.integration.phone.pbx import generic_body, post_generic, with_pbx
 from tests.live_client import Users, hello, receive_until
@@ -106,6 +107,24 @@ def test_ringing_call_reaches_every_free_operator_then_stays_with_the_one_who_an
         hang_up(users, "C1", 30)
         over, _ = receive_until(second, lambda m: 'id="call-cards"' in m)
         assert cards(over) == []
+
+
+def test_the_card_names_the_outage_of_the_callers_house_with_the_text_to_read_out(
+    users: Users, world: World
+) -> None:
+    file(users, world, "lenina12")  # the caller's house, as far as we know it
+    incident_id_of(declare(users.use("dispatcher"), world, [world.buildings["lenina12"]]))
+    elsewhere = declare(
+        users.use("dispatcher2"), world, [world.buildings["sovet7"]], text="Нет света во дворе"
+    )
+    incident_id_of(elsewhere)
+    with users.use("operator").websocket_connect("/live/calls", headers=ORIGIN) as ws:
+        ws.send_text(hello())
+        receive_until(ws, lambda m: 'id="call-cards"' in m)
+        ring(users, "C7")
+        message, _ = receive_until(ws, lambda m: "data-call-id" in m)
+    assert "Нет холодной воды: порыв на магистрали, устраняем" in message
+    assert "Нет света во дворе" not in message, "another house's outage is not the caller's"
 
 
 def test_request_filed_during_the_call_records_it_on_its_timeline(
