@@ -27,7 +27,7 @@ from server.requests.actions import ActionInput, perform
 from server.requests.deadlines import is_overdue
 from server.requests.filing import NewRequest, file_request
 from server.requests.labels import entry_body, entry_label, state_label
-from server.requests.queries import REQUEST_DETAILS
+from server.requests.lists import REQUEST_DETAILS
 from server.requests.visibility import visible_to
 from server.requests.workflow import Action, State
 from server.shared.errors import InvalidInput, NotFound

@@ -18,7 +18,7 @@ from server.i18n import local_time
 from server.incidents import queries as incident_queries
 from server.incidents.queries import resident_buildings
 from server.requests.deadlines import is_overdue
-from server.requests.queries import REQUEST_DETAILS, BoardRow
+from server.requests.lists import REQUEST_DETAILS, BoardRow
 from server.requests.workflow import OPEN_STATES, State
 from server.shared.roles import Role
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from server.db.models import Organisation
 from server.live.views.lists import ListView, search_value
+from server.requests import lists as request_lists
 from server.requests import queries
-from server.requests.queries import BoardFilters, BoardRow
+from server.requests.lists import BoardFilters, BoardRow
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
 
@@ -36,4 +37,4 @@ class BoardView(ListView):
         return {"contractors": contractors}
 
     async def fetch(self) -> list[BoardRow]:
-        return await queries.dispatcher_board(self.hub.svc, self.viewer.actor, self.filters)
+        return await request_lists.dispatcher_board(self.hub.svc, self.viewer.actor, self.filters)

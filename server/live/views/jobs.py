@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from server.live.views.lists import ListView, search_value
-from server.requests import queries
-from server.requests.queries import JOB_FILTERS, BoardFilters, BoardRow
+from server.requests import lists as request_lists
+from server.requests.lists import JOB_FILTERS, BoardFilters, BoardRow
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
 
@@ -24,4 +24,4 @@ class JobsView(ListView):
         return BoardFilters(state=state if state in STATES else "open")
 
     async def fetch(self) -> list[BoardRow]:
-        return await queries.contractor_jobs(self.hub.svc, self.viewer.actor, self.filters)
+        return await request_lists.contractor_jobs(self.hub.svc, self.viewer.actor, self.filters)

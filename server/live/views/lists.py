@@ -16,7 +16,7 @@ from server.live.hub import Hub
 from server.live.list_diff import RowPatch, diff_rows, pinned_order
 from server.live.render import CSRF_INPUT, delete_oob, oob, wrap_oob
 from server.live.views.base import View, Viewer
-from server.requests.queries import BoardFilters
+from server.requests.lists import BoardFilters
 from server.requests.workflow import OPEN_WORK_STATES, UNASSIGNED_STATES, State
 from server.shared.events import RequestEvent
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from server.live.views.lists import ListView
-from server.requests import queries
-from server.requests.queries import BoardRow
+from server.requests import lists as request_lists
+from server.requests.lists import BoardRow
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
 
@@ -20,4 +20,4 @@ class MyRequestsView(ListView):
         return event.resident_id is not None and event.resident_id == self.viewer.user.id
 
     async def fetch(self) -> list[BoardRow]:
-        return await queries.resident_requests(self.hub.svc, self.viewer.actor)
+        return await request_lists.resident_requests(self.hub.svc, self.viewer.actor)

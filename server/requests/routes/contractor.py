@@ -9,8 +9,9 @@ from litestar.params import Parameter
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
+from server.requests import lists as request_lists
 from server.requests import queries, work_orders
-from server.requests.queries import BoardFilters
+from server.requests.lists import BoardFilters
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import redirect, render, wants_json
 from server.shared.roles import Role
@@ -34,7 +35,7 @@ async def jobs(
     ):
         # A worker's list of open jobs is the phone view (field mode).
         return Redirect("/field", status_code=303)
-    rows = await queries.contractor_jobs(svc, actor, BoardFilters(state=state_filter))
+    rows = await request_lists.contractor_jobs(svc, actor, BoardFilters(state=state_filter))
     return render(
         request,
         "contractor/jobs.html",

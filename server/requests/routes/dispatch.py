@@ -11,9 +11,10 @@ from litestar.params import Parameter
 from litestar.response import Template
 
 from server.i18n import gettext as _
+from server.requests import lists as request_lists
 from server.requests import queries
 from server.requests.labels import done_label, state_label
-from server.requests.queries import BoardFilters
+from server.requests.lists import BoardFilters
 from server.requests.workflow import (
     CLOSED_STATES,
     DECLINED_STATES,
@@ -60,7 +61,7 @@ async def board(
     svc = services
     actor = current_actor(request)
     filters = BoardFilters(state=state_filter, category_id=parse_id(category), query=q[:100])
-    rows = await queries.dispatcher_board(svc, actor, filters)
+    rows = await request_lists.dispatcher_board(svc, actor, filters)
     async with svc.db.read() as session:
         contractors = await queries.contractors_of(session, actor.organisation_id)
     return render(
@@ -73,7 +74,7 @@ async def board(
             "state_choices": state_choices(),
             "categories": await queries.categories(svc),
             "contractors": contractors,
-            "counts": await queries.board_counts(svc, actor),
+            "counts": await request_lists.board_counts(svc, actor),
         },
         block="board",
     )
@@ -82,7 +83,7 @@ async def board(
 @get("/board/counts", guards=dispatcher_only, name="board-counts")
 async def board_counts(request: Request[Any, Any, Any], services: Services) -> Template:
     """The counters alone: the page fetches them again when the live board changes."""
-    counts = await queries.board_counts(services, current_actor(request))
+    counts = await request_lists.board_counts(services, current_actor(request))
     return Template("dispatch/_board_counts.html", context={"counts": counts})
 
 
@@ -107,7 +108,7 @@ async def row_in_place(
     """The board row as it is now, with what happened (or what went wrong) for the board's
     notice, and fresh counters. The row is the one the live board renders."""
     actor = current_actor(request)
-    row = await queries.board_row(services, actor, request_id)
+    row = await request_lists.board_row(services, actor, request_id)
     async with services.db.read() as session:
         contractors = await queries.contractors_of(session, actor.organisation_id)
     if problem:
@@ -125,7 +126,7 @@ async def row_in_place(
             "contractors": contractors,
             "notice": notice,
             "problem": bool(problem),
-            "counts": await queries.board_counts(services, actor),
+            "counts": await request_lists.board_counts(services, actor),
         },
         status_code=status_code,
     )

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
 from server.phone.cards import cards_for
-from server.requests import queries
+from server.requests import lists as request_lists
 from server.requests.routes.resident import file_from_form, form_context
 from server.shared.forms import REQUEST_BODY_LIMIT_BYTES
 from server.shared.guards import current_actor, roles
@@ -25,7 +25,7 @@ operator_only = [roles(Role.OPERATOR)]
 async def operator_home(
     request: Request[Any, Any, Any], services: Services, q: str = ""
 ) -> Template:
-    lookup = await queries.operator_lookup(services, current_actor(request), q[:100])
+    lookup = await request_lists.operator_lookup(services, current_actor(request), q[:100])
     user = request.scope["user"]
     call_cards = await cards_for(services.db, user.id)
     return render(

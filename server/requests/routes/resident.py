@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
+from server.requests import lists as request_lists
 from server.requests import queries
 from server.requests.duplicates import followed_requests
 from server.requests.filing import MAX_DESCRIPTION, NewRequest, file_request
@@ -133,7 +134,7 @@ async def create_request(
 @get("/requests", guards=resident_only, name="my_requests")
 async def my_requests(request: Request[Any, Any, Any], services: Services) -> Template:
     actor = current_actor(request)
-    rows = await queries.resident_requests(services, actor)
+    rows = await request_lists.resident_requests(services, actor)
     followed = await followed_requests(services, actor)
     context = {"user": request.scope["user"], "rows": rows, "followed": followed}
     return render(request, "resident/list.html", context)

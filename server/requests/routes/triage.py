@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
+from server.requests import lists as request_lists
 from server.requests import queries
 from server.shared.guards import roles
 from server.shared.rendering import render
@@ -21,7 +22,7 @@ from server.shared.services import Services
 @get("/admin/triage", guards=[roles(Role.CITY_ADMIN)], name="triage")
 async def triage(request: Request[Any, Any, Any], services: Services) -> Template:
     svc = services
-    rows = await queries.triage_queue(svc)
+    rows = await request_lists.triage_queue(svc)
     async with svc.db.read() as session:
         organisations = await queries.handling_organisations(session)
     return render(

@@ -28,6 +28,7 @@ from server.catalog.users import UserForm
 from server.db.models import Building, Category, Organisation, Request, User
 from server.db.session import Database
 from server.live.bus import EventBus
+from server.requests import lists as request_lists
 from server.requests import queries
 from server.requests.actions import ActionInput, perform
 from server.requests.filing import NewRequest, file_request
@@ -278,7 +279,7 @@ def test_switched_off_manager_sends_new_requests_to_triage(world: World) -> None
             actor(world, "resident", Role.RESIDENT),
             NewRequest(world.buildings["lenina12"], world.categories["lift"], "Лифт стоит"),
         )
-        queue = await queries.triage_queue(svc)
+        queue = await request_lists.triage_queue(svc)
         return outcome.request.organisation_id, [row.request.id for row in queue]
 
     organisation_id, queue = with_services(world, file_and_queue)

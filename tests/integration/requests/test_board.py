@@ -274,3 +274,23 @@ def test_each_contractor_shows_its_open_and_overdue_jobs_and_the_current_and_pre
     assert set(fresh) == {"Сантехмонтаж", "ЛифтСервис"}  # uk1's contractors only
     assert not any("назначен" in text for text in fresh.values())
     assert "в работе: 2 · просрочено: 1" in fresh["Сантехмонтаж"]
+
+
+def test_the_request_page_marks_its_contractors_as_the_board_does(
+    users: Users, world: World
+) -> None:
+    job(world, contractor="c1", category="window", due_in=timedelta(hours=-2))
+    reassigned = job(world, contractor="c1", category="window", worker=None)
+    dispatcher = users.use("dispatcher")
+    row = row_of(dispatcher.get("/board").text, reassigned.request_id)
+    assign_from_row(users, reassigned.request_id, world.orgs["c2"], version_in(row))
+
+    page = dispatcher.get(f"/requests/{reassigned.request_id}").text
+    shown = choices(page)
+    assert set(shown) == {"Сантехмонтаж", "ЛифтСервис"}
+    assert "назначен сейчас" in shown["ЛифтСервис"]
+    assert "был назначен раньше" in shown["Сантехмонтаж"]
+    assert "в работе: 1 · просрочено: 1" in shown["Сантехмонтаж"]
+    assert "в работе: 1" in shown["ЛифтСервис"]
+    current = re.search(r'<button class="btn contractor-choice is-current"[^>]*>', page)
+    assert current and "disabled" in current.group(0), "the current one cannot be chosen again"

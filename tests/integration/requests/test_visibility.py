@@ -18,9 +18,8 @@ from sqlalchemy import select
 from server.db.models import Request, RequestFollower, WorkOrder, utcnow
 from server.db.session import Database
 from server.live.bus import EventBus
-from server.requests import queries
 from server.requests.field import worker_day
-from server.requests.queries import BoardFilters
+from server.requests.lists import BoardFilters, BoardRow, contractor_jobs, dispatcher_board
 from server.requests.timeline import facts_of
 from server.requests.visibility import visible_to
 from server.requests.workflow import RequestFacts, State, may_view
@@ -184,20 +183,18 @@ async def _lists(world: World) -> dict[str, set[int]]:
     in_work = BoardFilters(state="open")
     try:
         return {
-            "contractor jobs": _ids(
-                await queries.contractor_jobs(svc, viewers["contractor"], in_work)
-            ),
-            "worker jobs": _ids(await queries.contractor_jobs(svc, viewers["worker"], in_work)),
+            "contractor jobs": _ids(await contractor_jobs(svc, viewers["contractor"], in_work)),
+            "worker jobs": _ids(await contractor_jobs(svc, viewers["worker"], in_work)),
             "worker day": {j.request.id for j in (await worker_day(svc, viewers["worker"])).to_do},
             "new on the board": _ids(
-                await queries.dispatcher_board(svc, viewers["dispatcher"], BoardFilters("new"))
+                await dispatcher_board(svc, viewers["dispatcher"], BoardFilters("new"))
             ),
         }
     finally:
         await db.dispose()
 
 
-def _ids(rows: list[queries.BoardRow]) -> set[int]:
+def _ids(rows: list[BoardRow]) -> set[int]:
     return {row.request.id for row in rows}
 
 
