@@ -14,6 +14,8 @@ from server.i18n import set_locale
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
+    from server.db.models import User
+
 
 SESSION_USER = "uid"
 
@@ -34,16 +36,23 @@ class CurrentUserMiddleware(AbstractMiddleware):
         return DefineMiddleware(cls, db=db)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        user = None
+        # Nothing read here stays in this frame, which lives as long as a live socket does.
+        scope["user"] = await self._user_of(scope)
+        set_locale(_locale_of(scope))
+        await self.app(scope, receive, send)
+
+    async def _user_of(self, scope: Scope) -> User | None:
         session = scope.get("session") or {}
         user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
-        if isinstance(user_id, int):
-            read, user = user_read_with_session(scope)
-            if not read:
-                user = await get_user(self.db, user_id)
-        scope["user"] = user
-        set_locale(user.locale if user is not None else _cookie_locale(scope))
-        await self.app(scope, receive, send)
+        if not isinstance(user_id, int):
+            return None
+        read, user = user_read_with_session(scope)
+        return user if read else await get_user(self.db, user_id)
+
+
+def _locale_of(scope: Scope) -> str:
+    user: User | None = scope["user"]
+    return user.locale if user is not None else _cookie_locale(scope)
 
 
 def _cookie_locale(scope: Scope) -> str:

@@ -184,18 +184,37 @@ def user_read_with_session(scope: Any) -> tuple[bool, User | None]:
     return True, user if isinstance(user, User) else None
 
 
+def _sent_session_id(connection: ASGIConnection[Any, Any, Any, Any], key: str) -> str | None:
+    """The session cookie of a request. A WebSocket's cookies are parsed and dropped: the
+    connection would keep them, and its headers, for as long as the socket is open."""
+    if connection.scope["type"] != "websocket":
+        return connection.cookies.get(key)
+    for name, value in connection.scope["headers"]:
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                found, _, sent = part.strip().partition("=")
+                if found == key:
+                    return sent.strip('"')
+    return None
+
+
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Issues a fresh session id on sign-in, so an id planted before sign-in is worth nothing."""
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         forced = _extras(connection).get(_NEW_ID)
-        return str(forced) if forced else super().get_session_id(connection)
+        if forced:
+            return str(forced)
+        if connection.scope["type"] == "websocket":
+            sent = _sent_session_id(connection, self.config.key)
+            return sent if sent and sent != "null" else self.generate_session_id()
+        return super().get_session_id(connection)
 
     async def load_from_connection(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> dict[str, Any]:
         store = self.config.get_store_from_app(connection.scope["app"])
-        session_id = connection.cookies.get(self.config.key)
+        session_id = _sent_session_id(connection, self.config.key)
         if not isinstance(store, DatabaseStore) or not session_id:
             return await super().load_from_connection(connection)
         loaded = await store.load(session_id, with_user=True)
@@ -258,3 +277,11 @@ class RotatingSessionConfig(ServerSideSessionConfig):
     _backend_class: type[ServerSideSessionBackend] = field(
         default=RotatingSessionBackend, init=False
     )
+
+
+def forget_sign_in(scope: Any) -> None:
+    """Drop what the middleware read for a connection (the session, the user, the stored row).
+    An admitted live socket keeps its scope for hours and needs none of it any more."""
+    extras = cast("dict[str, Any]", scope)
+    for key in ("session", "user", SESSION_USER_LOADED, _LOADED):
+        extras.pop(key, None)

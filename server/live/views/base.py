@@ -43,9 +43,23 @@ class Closed(Exception):
         self.last_word = last_word
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The signed-in person as far as live templates look at them (`user.role`,
+    `actions_for(user, …)`), kept instead of the ORM `User` for as long as a socket is open."""
+
+    id: int
+    role: str
+    organisation_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        return cls(id=user.id, role=user.role, organisation_id=user.organisation_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Viewer:
-    user: User
+    user: SignedIn
     actor: Actor
 
 
@@ -59,7 +73,7 @@ class View:
         self.viewer = viewer
         self.audience: Audience = audience_of(viewer.actor)
         self.outbox: Outbox | None = None
-        self.greeted = asyncio.Event()
+        self.greeted = False
         self.hello: dict[str, Any] | None = None
         # Set by the hub: changes not yet shown, and what it is doing with this view.
         self.pending: set[int] = set()
@@ -99,13 +113,13 @@ class View:
         if isinstance(data, dict) and data.get("type") == "hello":
             # A second hello: the page re-synced (it came back to the tab, say).
             self.hello = data
-            self.greeted.set()
+            self.greeted = True
             self.hub.open(self, data)
 
     def hello_missing(self) -> None:
         """The page never said what it shows: it gets everything."""
-        if not self.greeted.is_set():
-            self.greeted.set()
+        if not self.greeted:
+            self.greeted = True
             self.hub.open(self, {})
 
     async def deliver(self, message: Awaitable[str]) -> None:
