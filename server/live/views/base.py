@@ -82,6 +82,7 @@ class View:
         self.started = False
         self.busy = False
         self._timer: asyncio.TimerHandle | None = None
+        self._due: datetime | None = None
 
     # ---- asked by the hub, in its own loop: decide cheaply ----
 
@@ -145,8 +146,11 @@ class View:
             return
         if outbox is not None:
             outbox.offer(text)
-        self.disarm()
-        self._timer = self.hub.arm(self)
+        due = self.next_due()
+        if self._timer is None or due != self._due:  # else already set for that moment
+            self.disarm()
+            self._due = due
+            self._timer = self.hub.arm(self)
 
     def behind(self) -> None:
         """The page missed messages (its outbox overflowed): it gets its whole state again."""
