@@ -14,6 +14,8 @@ from server.i18n import DEFAULT_LOCALE, accepted_locale, set_locale
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
+    from server.db.models import User
+
 
 SESSION_USER = "uid"
 
@@ -34,16 +36,18 @@ class CurrentUserMiddleware(AbstractMiddleware):
         return DefineMiddleware(cls, db=db)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        user = None
+        # Nothing read here stays in this frame, which lives as long as a live socket does.
+        scope["user"] = await self._user_of(scope)
+        set_locale(_locale_of(scope))
+        await self.app(scope, receive, send)
+
+    async def _user_of(self, scope: Scope) -> User | None:
         session = scope.get("session") or {}
         user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
-        if isinstance(user_id, int):
-            read, user = user_read_with_session(scope)
-            if not read:
-                user = await get_user(self.db, user_id)
-        scope["user"] = user
-        set_locale(_locale_of(scope, user.locale if user is not None else None))
-        await self.app(scope, receive, send)
+        if not isinstance(user_id, int):
+            return None
+        read, user = user_read_with_session(scope)
+        return user if read else await get_user(self.db, user_id)
 
 
 # Programs calling the JSON API and Open311 name their language in the standard header; pages
@@ -51,13 +55,14 @@ class CurrentUserMiddleware(AbstractMiddleware):
 MACHINE_PATHS = ("/api/", "/open311/")
 
 
-def _locale_of(scope: Scope, chosen: str | None) -> str:
+def _locale_of(scope: Scope) -> str:
     if str(scope.get("path", "")).startswith(MACHINE_PATHS):
         for name, value in scope.get("headers", []):
             if name == b"accept-language":
                 return accepted_locale(value.decode("latin-1"))
         return DEFAULT_LOCALE
-    return chosen or _cookie_locale(scope)
+    user: User | None = scope["user"]
+    return user.locale if user is not None else _cookie_locale(scope)
 
 
 def _cookie_locale(scope: Scope) -> str:

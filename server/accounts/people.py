@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -55,7 +55,19 @@ def format_phone(phone: str | None) -> str:
     return f"+7 {d[0:3]} {d[3:6]}-{d[6:8]}-{d[8:10]}"
 
 
-def actor_of(user: User) -> Actor:
+class Person(Protocol):
+    """Whoever is signed in, as the rules look at them: a `User` row, or what a live socket
+    keeps of one (`live.views.base.SignedIn`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def organisation_id(self) -> int | None: ...
+
+
+def actor_of(user: Person) -> Actor:
     return Actor(user_id=user.id, role=Role(user.role), organisation_id=user.organisation_id)
 
 

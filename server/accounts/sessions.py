@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class DatabaseStore(Store):
             .outerjoin(User, User.id == _session_uid(db))
             .where(WebSession.key == bindparam("key"))
         )
+        self._reading: dict[str, asyncio.Future[Loaded | None]] = {}
 
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
@@ -83,6 +85,24 @@ class DatabaseStore(Store):
             return None
         user = row.User if with_user else None
         return Loaded(row.data, row.expires_at, user if user is not None and user.active else None)
+
+    async def load_shared(self, key: str) -> Loaded | None:
+        """`load(key, with_user=True)`, one read for every caller asking while it runs: pages
+        that open at once (a dispatcher's tabs coming back) share the handshake's read. Only
+        a read already under way is shared, so none is older than the handshake it answers
+        by more than that read's own time; the `User` it brings is read-only for them."""
+        running = self._reading.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self.load(key, with_user=True))
+            self._reading[key] = running
+            running.add_done_callback(lambda done: self._finished(key, done))
+        return await asyncio.shield(running)
+
+    def _finished(self, key: str, done: asyncio.Future[Loaded | None]) -> None:
+        if self._reading.get(key) is done:
+            del self._reading[key]
+        if not done.cancelled():
+            done.exception()  # observed, even when every waiter went away
 
     async def delete(self, key: str) -> None:
         async with self.db.single() as session:
@@ -184,21 +204,43 @@ def user_read_with_session(scope: Any) -> tuple[bool, User | None]:
     return True, user if isinstance(user, User) else None
 
 
+def _sent_session_id(connection: ASGIConnection[Any, Any, Any, Any], key: str) -> str | None:
+    """The session cookie of a request. A WebSocket's cookies are parsed and dropped: the
+    connection would keep them, and its headers, for as long as the socket is open."""
+    if connection.scope["type"] != "websocket":
+        return connection.cookies.get(key)
+    for name, value in connection.scope["headers"]:
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                found, _, sent = part.strip().partition("=")
+                if found == key:
+                    return sent.strip('"')
+    return None
+
+
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Issues a fresh session id on sign-in, so an id planted before sign-in is worth nothing."""
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         forced = _extras(connection).get(_NEW_ID)
-        return str(forced) if forced else super().get_session_id(connection)
+        if forced:
+            return str(forced)
+        if connection.scope["type"] == "websocket":
+            sent = _sent_session_id(connection, self.config.key)
+            return sent if sent and sent != "null" else self.generate_session_id()
+        return super().get_session_id(connection)
 
     async def load_from_connection(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> dict[str, Any]:
         store = self.config.get_store_from_app(connection.scope["app"])
-        session_id = connection.cookies.get(self.config.key)
+        session_id = _sent_session_id(connection, self.config.key)
         if not isinstance(store, DatabaseStore) or not session_id:
             return await super().load_from_connection(connection)
-        loaded = await store.load(session_id, with_user=True)
+        if connection.scope["type"] == "websocket":
+            loaded = await store.load_shared(session_id)
+        else:
+            loaded = await store.load(session_id, with_user=True)
         if loaded is None:
             _extras(connection)[SESSION_USER_LOADED] = None
             return {}
@@ -258,3 +300,11 @@ class RotatingSessionConfig(ServerSideSessionConfig):
     _backend_class: type[ServerSideSessionBackend] = field(
         default=RotatingSessionBackend, init=False
     )
+
+
+def forget_sign_in(scope: Any) -> None:
+    """Drop what the middleware read for a connection (the session, the user, the stored row).
+    An admitted live socket keeps its scope for hours and needs none of it any more."""
+    extras = cast("dict[str, Any]", scope)
+    for key in ("session", "user", SESSION_USER_LOADED, _LOADED):
+        extras.pop(key, None)

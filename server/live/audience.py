@@ -8,6 +8,7 @@ read and rendered once per audience, never once per open page."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 from server.requests.workflow import ACTIONS, VIEW_REACH, Reach, RequestFacts, is_follower
@@ -41,6 +42,7 @@ def reaches_of(role: Role) -> set[Reach]:
     return reaches
 
 
+@cache  # asked for every open page on every change: the tables are fixed
 def decided_by(role: Role) -> frozenset[str]:
     return frozenset().union(*(DECIDED_BY[reach] for reach in reaches_of(role)))
 

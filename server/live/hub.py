@@ -4,8 +4,8 @@ A message marks the views it concerns; one flush then brings them up to date, gr
 (`View.group`: the pages of one audience that show the same thing). Within a group the first
 view reads and renders, the others find the result in the hub's memo: the database is read and
 each row rendered once per audience and change, and the message for each distinct page state
-is built once and put, as the same string, into every socket's outbox of that state. No view
-runs a task of its own; a socket's own task only writes what its outbox holds."""
+is built once and put, as the same string, into every socket's outbox of that state, which
+writes it at once from this loop (`server.live.connection`). No view runs a task of its own."""
 
 from __future__ import annotations
 
@@ -108,6 +108,7 @@ class Hub:
     def deadline_passed(self, view: View) -> None:
         """A deadline the view shows has passed: it re-reads, though nothing was published."""
         self._next_change()
+        view.disarm()  # fired: the next delivery sets it again
         view.timer_fired = True
         self._dirty.add(view)
         self._schedule()

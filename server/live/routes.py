@@ -9,7 +9,6 @@ offers to sign in again."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,10 +18,11 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.handlers import WebsocketRouteHandler
 
 from server.accounts.people import actor_of
+from server.accounts.sessions import forget_sign_in
 from server.db.models import User
-from server.live.connection import RAW_SEND, Outbox, RawSend, SendTimeout
+from server.live.connection import RAW_SEND, Outbox, RawSend
 from server.live.hub import Hub
-from server.live.views.base import HELLO_TIMEOUT, View, Viewer
+from server.live.views.base import HELLO_TIMEOUT, SignedIn, View, Viewer
 from server.live.views.board import BoardView
 from server.live.views.counts import CountsView
 from server.live.views.field import FieldView
@@ -37,13 +37,12 @@ log = logging.getLogger(__name__)
 
 REFUSED = 4403  # before accept(): the server answers the handshake with HTTP 403
 SIGNED_OUT = 4401  # after accept(): nobody is signed in; the page stops and offers to sign in
-GONE_AWAY = 0  # not a close code: the page closed the socket itself
 
 
 def _origin_allowed(socket: WebSocket[Any, Any, Any], base_url: str) -> bool:
     """Only our own pages may open a live channel (cross-site WebSocket hijacking: browsers
     send cookies with a WebSocket handshake from any site, and CSRF protection skips them)."""
-    origin = socket.headers.get("origin")
+    origin = _header(socket, b"origin")
     if not origin:
         return False
     parts = urlsplit(origin)
@@ -54,9 +53,18 @@ def _origin_allowed(socket: WebSocket[Any, Any, Any], base_url: str) -> bool:
         return True
     # Behind a proxy BASE_URL names the public address; without one, the Host the page was
     # served from, over the same kind of connection (ws → http, wss → https).
-    host = socket.headers.get("host")
-    scheme = "https" if socket.url.scheme == "wss" else "http"
+    host = _header(socket, b"host")
+    scheme = "https" if socket.scope.get("scheme") == "wss" else "http"
     return bool(host) and (parts.scheme, parts.netloc) == (scheme, host)
+
+
+def _header(socket: WebSocket[Any, Any, Any], name: bytes) -> str | None:
+    """One header of the handshake, read from the scope: `socket.headers` would parse them
+    all and keep them for as long as the socket is open."""
+    for key, value in socket.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def _admit(
@@ -75,48 +83,38 @@ async def _admit(
     if allowed and Role(user.role) not in allowed:
         await socket.close(code=REFUSED)
         return None
-    return Viewer(user=user, actor=actor_of(user))
+    viewer = Viewer(user=SignedIn.of(user), actor=actor_of(user))
+    forget_sign_in(socket.scope)
+    return viewer
 
 
 async def serve(socket: WebSocket[Any, Any, Any], view: View) -> None:
-    """Accept the socket and write what the hub gives the view until either side goes away.
+    """Accept the socket, then read what the page says until either side goes away.
 
-    The socket's own task is the writer; one more task reads what the page says. Messages go
-    out through the server's own send, past the HTTP middleware, which has nothing to add to
-    a frame of an accepted socket."""
+    The hub writes to the socket from its own loop (`Outbox`), with the server's own send,
+    past the HTTP middleware, which has nothing to add to a frame of an accepted socket; this
+    task only reads, and ends when the outbox has closed the socket or given up on it."""
     hub = view.hub
     await socket.accept()
     raw_send: RawSend = socket.scope.get(RAW_SEND) or socket.send  # type: ignore[assignment]
-    outbox = view.outbox = Outbox(raw_send)
-
-    async def read() -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    outbox = view.outbox = Outbox(raw_send, view.behind, task.cancel)
+    hub.attach(view)
+    no_hello = asyncio.get_running_loop().call_later(HELLO_TIMEOUT, view.hello_missing)
+    try:
         while True:
             view.on_client(await socket.receive_text())
-
-    def page_went_away(task: asyncio.Task[None]) -> None:
-        outbox.close(GONE_AWAY)
-
-    hub.attach(view)
-    loop = asyncio.get_running_loop()
-    no_hello = loop.call_later(HELLO_TIMEOUT, view.hello_missing)
-    reader = asyncio.create_task(read())
-    reader.add_done_callback(page_went_away)
-    code: int | None = None
-    try:
-        code = await outbox.write(view.behind)
-    except SendTimeout:
-        log.info("live %s: a page stopped reading; dropped", view.kind)
+    except asyncio.CancelledError:
+        if not outbox.ended:
+            raise
+        task.uncancel()  # the outbox closed the socket or dropped it: done
     except (WebSocketDisconnect, OSError, RuntimeError):
-        pass  # the page went away while we wrote to it
+        pass  # the page went away
     finally:
         no_hello.cancel()
-        reader.cancel()
+        outbox.abandon()
         hub.detach(view)
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await reader
-    if code is not None and code != GONE_AWAY:
-        with contextlib.suppress(Exception):
-            await socket.close(code=code)
 
 
 @websocket("/live/requests/{request_id:int}")

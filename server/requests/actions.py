@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from server.accounts.people import actor_of
+from server.accounts.people import Person, actor_of
 from server.db import models
 from server.db.models import Request, TimelineEntry, WorkOrder, utcnow
 from server.i18n import gettext as _
@@ -139,7 +139,7 @@ async def perform(
     return Outcome(request)
 
 
-def actions_for(user: models.User, request: Request, work_order: WorkOrder | None) -> list[Action]:
+def actions_for(user: Person, request: Request, work_order: WorkOrder | None) -> list[Action]:
     """What this signed-in person may do to a request shown in a list (its row's buttons).
 
     Lists do not load ratings: an action taken only once per request may be offered again and

@@ -43,9 +43,23 @@ class Closed(Exception):
         self.last_word = last_word
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The signed-in person as far as live templates look at them (`user.role`,
+    `actions_for(user, …)`), kept instead of the ORM `User` for as long as a socket is open."""
+
+    id: int
+    role: str
+    organisation_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        return cls(id=user.id, role=user.role, organisation_id=user.organisation_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Viewer:
-    user: User
+    user: SignedIn
     actor: Actor
 
 
@@ -61,7 +75,7 @@ class View:
         self.viewer = viewer
         self.audience: Audience = audience_of(viewer.actor)
         self.outbox: Outbox | None = None
-        self.greeted = asyncio.Event()
+        self.greeted = False
         self.hello: dict[str, Any] | None = None
         # Set by the hub: changes not yet shown, and what it is doing with this view.
         self.pending: set[int] = set()
@@ -70,6 +84,7 @@ class View:
         self.started = False
         self.busy = False
         self._timer: asyncio.TimerHandle | None = None
+        self._due: datetime | None = None
 
     # ---- asked by the hub, in its own loop: decide cheaply ----
 
@@ -105,13 +120,13 @@ class View:
         if isinstance(data, dict) and data.get("type") == "hello":
             # A second hello: the page re-synced (it came back to the tab, say).
             self.hello = data
-            self.greeted.set()
+            self.greeted = True
             self.hub.open(self, data)
 
     def hello_missing(self) -> None:
         """The page never said what it shows: it gets everything."""
-        if not self.greeted.is_set():
-            self.greeted.set()
+        if not self.greeted:
+            self.greeted = True
             self.hub.open(self, {})
 
     async def deliver(self, message: Awaitable[str]) -> None:
@@ -137,8 +152,11 @@ class View:
             return
         if outbox is not None:
             outbox.offer(text)
-        self.disarm()
-        self._timer = self.hub.arm(self)
+        due = self.next_due()
+        if self._timer is None or due != self._due:  # else already set for that moment
+            self.disarm()
+            self._due = due
+            self._timer = self.hub.arm(self)
 
     def behind(self) -> None:
         """The page missed messages (its outbox overflowed): it gets its whole state again."""

@@ -115,3 +115,33 @@ async def test_one_change_costs_the_same_database_work_for_5_and_for_50_open_pag
         assert len(few_received[who]) <= 2, who
     # And the audiences differ: the resident is not shown what the dispatcher is.
     assert many_received["resident"] != many_received["dispatcher"]
+
+
+async def test_pages_opening_at_once_share_the_session_read_and_the_first_state(
+    world: World,
+) -> None:
+    """A dispatcher's twenty boards coming back at once (after a restart, say): each handshake
+    needs who is signed in and each page its first state, but what is read for one serves all
+    that ask while it is read."""
+    pages = 20
+    db = Database(world.settings.database_url)
+    async with _serving(world, db) as base:
+        dispatcher = await Browser(base, "dispatcher").sign_in()
+        recorder = Recorder(db)
+
+        async def open_board() -> Any:
+            ws = await dispatcher.live("/live/board")
+            await ws.send(hello(search="", rows=[]))
+            await _until(ws, 'id="board"')
+            return ws
+
+        opened = await asyncio.gather(*(open_board() for _ in range(pages)))
+        ran = statements([s for _task, s in recorder.log])
+        for ws in opened:
+            await ws.close()
+        await dispatcher.close()
+    await db.dispose()
+    session_reads = [s for s in ran if "FROM web_sessions" in s]
+    assert session_reads, "the handshakes read the session"
+    assert len(session_reads) < pages, "\n".join(ran)
+    assert len(ran) < pages, "\n".join(ran)
