@@ -4,11 +4,13 @@ one change to the last page that receives it, and the percentile of a few rounds
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import psutil
 
 CONNECT_CONCURRENCY = 50
@@ -78,3 +80,52 @@ async def last_arrival(
         await during()  # while the pages are still receiving the change
     await asyncio.wait_for(asyncio.gather(*waiting), 120)
     return max(arrivals) - sent, took, sizes[0]
+
+
+async def ceiling_round(
+    sockets: list[Any], poke: httpx.AsyncClient, n: int, group: str | None = None
+) -> float:
+    """The bare program's side of round n: a poke, and the time until the last of `sockets`
+    has the fragment marked n."""
+
+    async def nudge() -> None:
+        params = {"size": CEILING_FRAGMENT, "mark": str(n)}
+        reply = await poke.post("/poke", params={**params, **({"group": group} if group else {})})
+        assert reply.status_code == 204
+
+    wanted = f'data-mark="{n}"'
+    seconds, _took, _size = await last_arrival(sockets, lambda m: wanted in m, nudge)
+    return seconds
+
+
+def figures(
+    last: list[float],
+    bare: list[float],
+    posts: list[float],
+    project: Pages,
+    ceiling: Pages,
+    size: int,
+    gets: dict[str, list[float]] | None = None,
+    filings: dict[str, list[float]] | None = None,
+) -> dict[str, Any]:
+    """One run's figures, as `live.Result` takes them; side calls left out are nan."""
+
+    def p99(values: dict[str, list[float]] | None, when: str) -> float:
+        return percentile(values[when], 0.99) if values else float("nan")
+
+    return {
+        "last_p50": statistics.median(last),
+        "last_p99": percentile(last, 0.99),
+        "bare_last_p50": statistics.median(bare),
+        "bare_last_p99": percentile(bare, 0.99),
+        "rss_per_connection_kib": project.rss_per_connection_kib,
+        "bare_rss_per_connection_kib": ceiling.rss_per_connection_kib,
+        "connect_seconds": project.connect_seconds,
+        "bare_connect_seconds": ceiling.connect_seconds,
+        "message_bytes": size,
+        "post_p50": statistics.median(posts),
+        "get_idle_p99": p99(gets, "idle"),
+        "get_load_p99": p99(gets, "load"),
+        "filing_idle_p99": p99(filings, "idle"),
+        "filing_load_p99": p99(filings, "load"),
+    }

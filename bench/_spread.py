@@ -10,13 +10,12 @@ that no round touched is drained: a row there would be a leak between organisati
 from __future__ import annotations
 
 import asyncio
-import statistics
 from typing import Any
 
 import httpx
 import websockets
 
-from bench._pages import CEILING_FRAGMENT, last_arrival, open_pages, percentile
+from bench._pages import ceiling_round, figures, last_arrival, open_pages
 from server.db.models import Building, Organisation, User
 from server.db.session import Database
 from server.settings import Settings
@@ -133,18 +132,7 @@ async def measure_spread(
             posts.append(took)
             await asyncio.sleep(0.2)
 
-            async def nudge() -> None:
-                reply = await poke.post(
-                    "/poke",
-                    params={"size": CEILING_FRAGMENT, "mark": str(n), "group": str(k)},  # noqa: B023
-                )
-                assert reply.status_code == 204
-
-            wanted = f'data-mark="{n}"'
-            seconds, _took, _size = await last_arrival(
-                of_organisation(ceiling.sockets, k), lambda m, w=wanted: w in m, nudge
-            )
-            bare.append(seconds)
+            bare.append(await ceiling_round(of_organisation(ceiling.sockets, k), poke, n, str(k)))
             await asyncio.sleep(0.2)
         untouched = [
             ws
@@ -160,20 +148,4 @@ async def measure_spread(
         await poke.aclose()
         for browser in [resident, *dispatchers]:
             await browser.close()
-    nothing = float("nan")
-    return {
-        "last_p50": statistics.median(last),
-        "last_p99": percentile(last, 0.99),
-        "bare_last_p50": statistics.median(bare),
-        "bare_last_p99": percentile(bare, 0.99),
-        "rss_per_connection_kib": project.rss_per_connection_kib,
-        "bare_rss_per_connection_kib": ceiling.rss_per_connection_kib,
-        "connect_seconds": project.connect_seconds,
-        "bare_connect_seconds": ceiling.connect_seconds,
-        "message_bytes": size,
-        "post_p50": statistics.median(posts),
-        "get_idle_p99": nothing,
-        "get_load_p99": nothing,
-        "filing_idle_p99": nothing,
-        "filing_load_p99": nothing,
-    }
+    return figures(last, bare, posts, project, ceiling, size)

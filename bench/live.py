@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ import httpx
 import psutil
 import websockets
 
-from bench._pages import CEILING_FRAGMENT, last_arrival, open_pages, percentile
+from bench._pages import ceiling_round, figures, last_arrival, open_pages
 from bench._spread import measure_spread
 from server.db.migrate import upgrade
 from server.settings import Settings, normalise_database_url
@@ -255,20 +254,7 @@ async def measure(
             posts.append(took)
             await asyncio.sleep(0.2)
 
-            async def nudge() -> None:
-                reply = await poke.post(
-                    "/poke",
-                    params={"size": CEILING_FRAGMENT, "mark": str(n)},  # noqa: B023
-                )
-                assert reply.status_code == 204
-
-            wanted = f'data-mark="{n}"'
-            seconds, _took, _size = await last_arrival(
-                ceiling.sockets,
-                lambda m, wanted=wanted: wanted in m,
-                nudge,
-            )
-            bare.append(seconds)
+            bare.append(await ceiling_round(ceiling.sockets, poke, n))
             await asyncio.sleep(0.2)
     finally:
         sockets = [*project.sockets, *ceiling.sockets]
@@ -276,22 +262,7 @@ async def measure(
         await poke.aclose()
         for browser in [*writers.values(), *watchers]:
             await browser.close()
-    return {
-        "last_p50": statistics.median(last),
-        "last_p99": percentile(last, 0.99),
-        "bare_last_p50": statistics.median(bare),
-        "bare_last_p99": percentile(bare, 0.99),
-        "rss_per_connection_kib": project.rss_per_connection_kib,
-        "bare_rss_per_connection_kib": ceiling.rss_per_connection_kib,
-        "connect_seconds": project.connect_seconds,
-        "bare_connect_seconds": ceiling.connect_seconds,
-        "message_bytes": size,
-        "post_p50": statistics.median(posts),
-        "get_idle_p99": percentile(gets["idle"], 0.99),
-        "get_load_p99": percentile(gets["load"], 0.99),
-        "filing_idle_p99": percentile(filings["idle"], 0.99),
-        "filing_load_p99": percentile(filings["load"], 0.99),
-    }
+    return figures(last, bare, posts, project, ceiling, size, gets, filings)
 
 
 def run_one(
