@@ -1,18 +1,20 @@
-"""Live updates under load: from the POST that changes a request to the last of N open pages
-showing it, and the server's memory per open live connection.
+"""Live updates under load: from the change's POST to the last of N open pages showing it,
+and the server's memory per open live connection.
 
-For each bus and each N: start the app (memory bus: one uvicorn process; PostgreSQL bus: two,
-the POST goes to A and the pages are open on B, so every update crosses LISTEN/NOTIFY), open N
-WebSocket pages on one request (signed in as four different people, so four different
-renderings), then add a timeline entry through HTTP, round after round, and time until every
-page has received it.
+For each bus and each N: start the app (memory bus: one uvicorn process on SQLite; PostgreSQL
+or Redis bus: two processes on PostgreSQL, the POST goes to A and the pages are open on B, so
+every update crosses LISTEN/NOTIFY or Redis pub/sub), open N WebSocket pages (the scenarios:
+`request`, `board`, `spread`; see docs/benchmarks.md), then make a change through HTTP, round
+after round, and time until every page has received it, each round followed by the same for
+the bare ceiling program (bench/_ceiling.py).
 
     python -m bench live                      # quick: memory bus, N=100, 10 rounds
-    python -m bench live --full               # N=100 and 1000; memory and PostgreSQL buses
-    python -m bench live --clients 1000 --bus postgres --rounds 20
+    python -m bench live --full               # N=1000, every scenario and bus, 20 rounds
+    python -m bench live --clients 1000 --bus postgres,redis --rounds 20
 
 PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (a fresh database is created and
-dropped); without it the memory bus runs on SQLite and the PostgreSQL bus is skipped.
+dropped), Redis from BENCH_REDIS_URL (default redis://127.0.0.1:6379/0); without PostgreSQL the
+buses that join two processes are skipped.
 """
 
 from __future__ import annotations
@@ -265,22 +267,31 @@ async def measure(
     return figures(last, bare, posts, project, ceiling, size, gets, filings)
 
 
+# Buses that join processes: the POST goes to one, the pages are open on the other.
+SEVERAL_PROCESSES = ("postgres", "redis")
+
+
+def redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
 def run_one(
     scenario: str, bus: str, clients: int, rounds: int, pg_url: str | None
 ) -> Result | None:
-    if bus == "postgres" and not pg_url:
-        print("postgres bus skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL", file=sys.stderr)
+    several = bus in SEVERAL_PROCESSES
+    if several and not pg_url:
+        print(f"{bus} bus skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL", file=sys.stderr)
         return None
     with (
         tempfile.TemporaryDirectory(prefix="zayavka-bench-") as tmp,
-        database(pg_url if bus == "postgres" else None, Path(tmp)) as world,
+        database(pg_url if several else None, Path(tmp)) as world,
     ):
         settings = world.settings
-        bus_url = settings.database_url if bus == "postgres" else "memory://"
+        bus_url = {"postgres": settings.database_url, "redis": redis_url()}.get(bus, "memory://")
         # The spread scenario signs in a dispatcher per organisation from one address.
         env = {"BROADCAST_URL": bus_url, "LOG_LEVEL": "warning"}
         env["LOGIN_ATTEMPTS_PER_MINUTE"] = "1000"
-        ports = [free_port(), free_port()] if bus == "postgres" else [free_port()]
+        ports = [free_port(), free_port()] if several else [free_port()]
         ceiling_port = free_port()
         with ExitStack() as stack:
             bases = [stack.enter_context(running_server(settings, port=p, **env)) for p in ports]
@@ -301,22 +312,22 @@ def run_one(
                     world,
                 )
             )
-        database_kind = "PostgreSQL" if bus == "postgres" else "SQLite"
+        database_kind = "PostgreSQL" if several else "SQLite"
         return Result(scenario, bus, database_kind, clients, rounds, **figures)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench live", description=__doc__)
     parser.add_argument("--clients", default="100", help="comma-separated N, e.g. 100,1000")
-    parser.add_argument("--bus", default="memory", help="comma-separated: memory,postgres")
+    parser.add_argument("--bus", default="memory", help="comma-separated: memory,postgres,redis")
     parser.add_argument("--scenario", default="request,board", help="request,board,spread")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument(
-        "--full", action="store_true", help="every scenario, N=1000 × memory,postgres × 20"
+        "--full", action="store_true", help="every scenario, N=1000 × every bus × 20 rounds"
     )
     args = parser.parse_args(argv)
     if args.full:
-        args.clients, args.bus, args.rounds = "1000", "memory,postgres", 20
+        args.clients, args.bus, args.rounds = "1000", "memory,postgres,redis", 20
         args.scenario = ",".join(SCENARIOS)
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or None
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
