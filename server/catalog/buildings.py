@@ -13,12 +13,11 @@ from server.catalog import records
 from server.catalog.access import LIST_LIMIT, require_reader
 from server.catalog.audit import Audited, AuditObject
 from server.catalog.organisations import organisations_of_kinds
-from server.catalog.values import decimal, in_range, line, picked
+from server.catalog.values import checked, decimal, in_range, line, picked
 from server.db.models import Building, Organisation
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
-from server.shared.errors import InvalidInput
 from server.shared.forms import Form
 from server.shared.roles import Actor, OrgKind
 
@@ -119,9 +118,7 @@ async def _values(
             errors["manager_id"] = str(NOT_A_MANAGER)
         else:
             values["manager_id"] = manager.id
-    if errors:
-        raise InvalidInput(**errors)
-    return values
+    return checked(values, errors)
 
 
 HOUSES: records.Kind[Building, BuildingForm] = records.Kind(

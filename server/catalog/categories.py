@@ -14,14 +14,12 @@ from server.catalog.access import require_reader
 from server.catalog.audit import Audited, AuditObject
 from server.catalog.deadline_units import deadline_minutes, split_minutes
 from server.catalog.organisations import organisations_of_kinds
-from server.catalog.values import in_range, line, other_languages, picked
+from server.catalog.values import NamedForm, checked, in_range, line, names, picked
 from server.db.models import Category, Organisation
 from server.db.session import Database
 from server.i18n import gettext as _
 from server.i18n import gettext_lazy
 from server.requests.routing import Handler
-from server.shared.errors import InvalidInput
-from server.shared.forms import Form
 from server.shared.roles import Actor, OrgKind
 
 # A category's named handler: the water supplier, or a УК that serves every house for it.
@@ -34,10 +32,7 @@ NOT_A_HANDLER = gettext_lazy("Выберите ресурсоснабжающу�
 OTHER_NAMES = {"name_tt": 200, "name_en": 200}
 
 
-class CategoryForm(Form):
-    name: str = ""
-    name_tt: str = ""
-    name_en: str = ""
+class CategoryForm(NamedForm):
     code: str = ""
     description: str = ""
     group: str = ""
@@ -88,15 +83,7 @@ async def _values(
     session: AsyncSession, form: CategoryForm, _stored: Category | None
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    name = line(
-        form.name,
-        "name",
-        errors,
-        200,
-        _("Название — не длиннее 200 знаков."),
-        _("Укажите название."),
-    )
-    translated = other_languages(form, OTHER_NAMES, errors)
+    named = names(form, _("Укажите название."), OTHER_NAMES, errors)
     code = form.code.strip().lower()
     if not CODE_RE.fullmatch(code):
         errors["code"] = _(
@@ -132,22 +119,22 @@ async def _values(
     description = form.description.strip()
     if len(description) > 2000:
         errors["description"] = _("Описание — не длиннее 2000 знаков.")
-    if errors:
-        raise InvalidInput(**errors)
-    return {
-        "name": name,
-        **translated,
-        "code": code,
-        "description": description,
-        "group": group,
-        "priority": form.priority,
-        "deadline_minutes": deadline,
-        "summer_deadline_minutes": summer,
-        "handler": handler.value,
-        "handler_organisation_id": handler_org_id,
-        "active": form.active,
-        "sort": sort,
-    }
+    return checked(
+        {
+            **named,
+            "code": code,
+            "description": description,
+            "group": group,
+            "priority": form.priority,
+            "deadline_minutes": deadline,
+            "summer_deadline_minutes": summer,
+            "handler": handler.value,
+            "handler_organisation_id": handler_org_id,
+            "active": form.active,
+            "sort": sort,
+        },
+        errors,
+    )
 
 
 CATEGORIES: records.Kind[Category, CategoryForm] = records.Kind(

@@ -13,7 +13,7 @@ from server.accounts.people import normalise_phone
 from server.catalog import records
 from server.catalog.access import require_reader, require_sysadmin
 from server.catalog.audit import AuditAction, Audited, AuditObject, record
-from server.catalog.values import line, one_line, other_languages, picked
+from server.catalog.values import NamedForm, checked, names, one_line, picked
 from server.db.models import Building, Category, Organisation, OrganisationContractor, User
 from server.db.session import Database
 from server.i18n import gettext as _
@@ -28,12 +28,9 @@ OTHER_NAMES = {"name_tt": 200, "name_en": 200, "short_name_tt": 80, "short_name_
 NOT_A_CONTRACTOR = gettext_lazy("Выберите подрядную организацию.")
 
 
-class OrganisationForm(Form):
+class OrganisationForm(NamedForm):
     kind: str = ""
-    name: str = ""
     short_name: str = ""
-    name_tt: str = ""
-    name_en: str = ""
     short_name_tt: str = ""
     short_name_en: str = ""
     phone: str = ""
@@ -70,18 +67,10 @@ def _clean(form: OrganisationForm) -> dict[str, Any]:
     except ValueError:
         kind = None
         errors["kind"] = _("Выберите вид организации.")
-    name = line(
-        form.name,
-        "name",
-        errors,
-        200,
-        _("Название — не длиннее 200 знаков."),
-        _("Укажите полное название."),
-    )
-    short_name = one_line(form.short_name) or name
+    named = names(form, _("Укажите полное название."), OTHER_NAMES, errors)
+    short_name = one_line(form.short_name) or named["name"]
     if len(short_name) > 80:
         errors["short_name"] = _("Краткое название — не длиннее 80 знаков.")
-    translated = other_languages(form, OTHER_NAMES, errors)
     phone = None
     if form.phone:
         phone = normalise_phone(form.phone)
@@ -93,17 +82,17 @@ def _clean(form: OrganisationForm) -> dict[str, Any]:
     inn = re.sub(r"\s", "", form.inn) or None
     if inn and not INN_RE.fullmatch(inn):
         errors["inn"] = _("ИНН — 10 или 12 цифр.")
-    if errors:
-        raise InvalidInput(**errors)
-    return {
-        "kind": kind,
-        "name": name,
-        "short_name": short_name,
-        **translated,
-        "phone": phone,
-        "email": email,
-        "inn": inn,
-    }
+    return checked(
+        {
+            "kind": kind,
+            **named,
+            "short_name": short_name,
+            "phone": phone,
+            "email": email,
+            "inn": inn,
+        },
+        errors,
+    )
 
 
 async def list_organisations(

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from server.i18n import gettext as _
-from server.shared.forms import DB_INT_MAX
+from server.shared.errors import InvalidInput
+from server.shared.forms import DB_INT_MAX, Form
 
 N = TypeVar("N", int, float)
 
@@ -53,6 +54,29 @@ def other_languages(form: Any, longest: dict[str, int], errors: dict[str, str]) 
         )
         for field, limit in longest.items()
     }
+
+
+class NamedForm(Form):
+    """The fields of something named in Russian, and optionally in Tatar and English."""
+
+    name: str = ""
+    name_tt: str = ""
+    name_en: str = ""
+
+
+def names(
+    form: NamedForm, missing: str, longest: dict[str, int], errors: dict[str, str]
+) -> dict[str, str]:
+    """The name, required and at most 200 characters, and its optional Tatar and English forms."""
+    name = line(form.name, "name", errors, 200, _("Название — не длиннее 200 знаков."), missing)
+    return {"name": name, **other_languages(form, longest, errors)}
+
+
+def checked(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """A form's cleaned values, or InvalidInput with everything found wrong in it at once."""
+    if errors:
+        raise InvalidInput(**errors)
+    return values
 
 
 def in_range(value: N | None, name: str, errors: dict[str, str], lo: N, hi: N) -> N | None:

@@ -38,6 +38,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def pair_key(table: str, *, index: bool = False) -> Mapped[int]:
+    """One half of the primary key of a table of pairs: the id of a row of `table`, and the pair
+    goes when that row does."""
+    return mapped_column(
+        ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True, index=index
+    )
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes on both PostgreSQL and SQLite (which forgets the zone)."""
 
@@ -95,12 +103,8 @@ class OrganisationContractor(Base):
 
     __tablename__ = "organisation_contractors"
 
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
-    contractor_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
+    organisation_id: Mapped[int] = pair_key("organisations")
+    contractor_id: Mapped[int] = pair_key("organisations")
 
 
 class Building(Base):
@@ -236,9 +240,7 @@ class RequestFollower(Base):
     __tablename__ = "request_followers"
 
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = pair_key("users", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -496,12 +498,8 @@ class Incident(Base):
 class IncidentBuilding(Base):
     __tablename__ = "incident_buildings"
 
-    incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
-    )
-    building_id: Mapped[int] = mapped_column(
-        ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    incident_id: Mapped[int] = pair_key("incidents")
+    building_id: Mapped[int] = pair_key("buildings", index=True)
 
 
 class IncidentEntry(Base):
@@ -525,12 +523,8 @@ class IncidentFollower(Base):
 
     __tablename__ = "incident_followers"
 
-    incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    incident_id: Mapped[int] = pair_key("incidents")
+    user_id: Mapped[int] = pair_key("users", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -539,9 +533,7 @@ class IncidentRequest(Base):
 
     __tablename__ = "incident_requests"
 
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True
-    )
+    request_id: Mapped[int] = pair_key("requests")
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
 
 
@@ -550,10 +542,6 @@ class BuildingSubscription(Base):
 
     __tablename__ = "building_subscriptions"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    building_id: Mapped[int] = mapped_column(
-        ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = pair_key("users")
+    building_id: Mapped[int] = pair_key("buildings", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -174,9 +174,7 @@ def _entry(
         incident_id=incident.id,
         at=now,
         kind=change.value,
-        actor_id=actor.user_id,
-        actor_role=actor.role,
-        actor_organisation_id=actor.organisation_id,
+        **actor.stamp(),
         text=incident.text,
         data=data,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, func, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, ScalarSelect, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import (
@@ -80,34 +80,24 @@ class Page:
     may_manage: bool = False
 
 
+def _count_of(
+    model: type[IncidentFollower | IncidentRequest | IncidentBuilding],
+    *where: ColumnElement[bool],
+) -> ScalarSelect[Any]:
+    """How many rows of `model` belong to the incident being selected (and match `where`)."""
+    return (
+        select(func.count())
+        .select_from(model)
+        .where(model.incident_id == Incident.id, *where)
+        .scalar_subquery()
+    )
+
+
 def _notices(where: list[ColumnElement[bool]], follower_id: int | None = None) -> Select[Any]:
-    followers = (
-        select(func.count())
-        .select_from(IncidentFollower)
-        .where(IncidentFollower.incident_id == Incident.id)
-        .scalar_subquery()
-    )
-    linked = (
-        select(func.count())
-        .select_from(IncidentRequest)
-        .where(IncidentRequest.incident_id == Incident.id)
-        .scalar_subquery()
-    )
-    buildings = (
-        select(func.count())
-        .select_from(IncidentBuilding)
-        .where(IncidentBuilding.incident_id == Incident.id)
-        .scalar_subquery()
-    )
-    followed = (
-        select(func.count())
-        .select_from(IncidentFollower)
-        .where(
-            IncidentFollower.incident_id == Incident.id,
-            IncidentFollower.user_id == (follower_id or 0),
-        )
-        .scalar_subquery()
-    )
+    followers = _count_of(IncidentFollower)
+    linked = _count_of(IncidentRequest)
+    buildings = _count_of(IncidentBuilding)
+    followed = _count_of(IncidentFollower, IncidentFollower.user_id == (follower_id or 0))
     return (
         select(
             Incident,

@@ -3,9 +3,11 @@ see; follow; per-building subscription; the operator's «link this call»; the l
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
@@ -29,7 +31,7 @@ from server.requests.filing import NewRequest, file_request
 from server.shared.errors import InvalidInput
 from server.shared.guards import current_actor, roles
 from server.shared.rendering import flash, redirect, render
-from server.shared.roles import Role
+from server.shared.roles import Actor, Role
 from server.shared.services import Services
 
 managers = [roles(Role.DISPATCHER, Role.CITY_ADMIN)]
@@ -101,32 +103,47 @@ async def incident_page(
     return render(request, "incidents/detail.html", context)
 
 
+async def _from_page(
+    request: Request[Any, Any, Any],
+    services: Services,
+    incident_id: int,
+    change: Callable[[Services, Actor, int, FormMultiDict], Awaitable[str]],
+) -> Template | Redirect | ClientRedirect:
+    """A change asked on the incident's page: back to the page with what `change` says it did,
+    or the page again with what was wrong in the form."""
+    try:
+        done = await change(services, current_actor(request), incident_id, await request.form())
+    except InvalidInput as exc:
+        context = await _detail(request, services, incident_id, errors=exc.fields)
+        return render(request, "incidents/detail.html", context, status_code=422)
+    flash(request, done)
+    return redirect(request, f"/incidents/{incident_id}")
+
+
+async def _revise(services: Services, actor: Actor, incident_id: int, data: FormMultiDict) -> str:
+    form = RevisionForm.parse(data)
+    await commands.update(services, actor, incident_id, form.revision())
+    return _("Изменения сообщены жителям.")
+
+
 @post("/incidents/{incident_id:int}/update", guards=managers)
 async def update(
     request: Request[Any, Any, Any], services: Services, incident_id: int
 ) -> Template | Redirect | ClientRedirect:
-    try:
-        form = RevisionForm.parse(await request.form())
-        await commands.update(services, current_actor(request), incident_id, form.revision())
-    except InvalidInput as exc:
-        context = await _detail(request, services, incident_id, errors=exc.fields)
-        return render(request, "incidents/detail.html", context, status_code=422)
-    flash(request, _("Изменения сообщены жителям."))
-    return redirect(request, f"/incidents/{incident_id}")
+    return await _from_page(request, services, incident_id, _revise)
+
+
+async def _resolve(services: Services, actor: Actor, incident_id: int, data: FormMultiDict) -> str:
+    form = ResolveForm.parse(data)
+    done = await commands.resolve(services, actor, incident_id, form.version)
+    return _("Авария устранена. Заявок выполнено: %(n)s.", n=len(done.moved))
 
 
 @post("/incidents/{incident_id:int}/resolve", guards=managers)
 async def resolve(
     request: Request[Any, Any, Any], services: Services, incident_id: int
 ) -> Template | Redirect | ClientRedirect:
-    try:
-        form = ResolveForm.parse(await request.form())
-        done = await commands.resolve(services, current_actor(request), incident_id, form.version)
-    except InvalidInput as exc:
-        context = await _detail(request, services, incident_id, errors=exc.fields)
-        return render(request, "incidents/detail.html", context, status_code=422)
-    flash(request, _("Авария устранена. Заявок выполнено: %(n)s.", n=len(done.moved)))
-    return redirect(request, f"/incidents/{incident_id}")
+    return await _from_page(request, services, incident_id, _resolve)
 
 
 @get("/incidents/notice", guards=readers)

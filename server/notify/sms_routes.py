@@ -14,9 +14,11 @@ in `SMS_URL` with 404; both answer the documented JSON error.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
@@ -40,7 +42,11 @@ SMSC_CODES = {1: True, 2: True, **dict.fromkeys((3, 20, 22, 23, 24, 25), False)}
 
 def _refusal(svc: Services, provider: str, token: str) -> Response[Any] | None:
     expected = svc.settings.sms_webhook_token
-    if not svc.settings.sms_on or provider_of(svc.settings) != provider:
+    if (
+        provider not in CALLBACKS
+        or not svc.settings.sms_on
+        or provider_of(svc.settings) != provider
+    ):
         return Response({"error": "not_found"}, status_code=404)
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         return Response({"error": "forbidden"}, status_code=403)
@@ -70,35 +76,40 @@ def _int(value: object) -> int | None:
         return None
 
 
-@post("/webhooks/sms/smsru/{token:str}", status_code=200)
-async def smsru_callback(
-    request: Request[Any, Any, Any], token: str, services: Services
-) -> Response[Any]:
-    if (refused := _refusal(services, "smsru", token)) is not None:
-        return refused
-    form = await request.form()
+async def _smsru(svc: Services, form: FormMultiDict) -> str:
     for key, value in form.multi_items():
         if not key.startswith("data["):
             continue
         lines = str(value).splitlines()
         if len(lines) >= 3 and lines[0].strip() == "sms_status":
-            await _report(services, "smsru", lines[1], _int(lines[2]), SMSRU_CODES, "")
-    return Response("100", media_type="text/plain")
+            await _report(svc, "smsru", lines[1], _int(lines[2]), SMSRU_CODES, "")
+    return "100"
 
 
-@post("/webhooks/sms/smsc/{token:str}", status_code=200)
-async def smsc_callback(
-    request: Request[Any, Any, Any], token: str, services: Services
-) -> Response[Any]:
-    if (refused := _refusal(services, "smsc", token)) is not None:
-        return refused
-    form = await request.form()
+async def _smsc(svc: Services, form: FormMultiDict) -> str:
     if form.get("mes") is not None:
-        await sms_replies.receive(services, str(form.get("phone", "")), str(form.get("mes")))
+        await sms_replies.receive(svc, str(form.get("phone", "")), str(form.get("mes")))
     elif form.get("id") is not None:
         code, why = _int(form.get("status")), str(form.get("err", ""))
-        await _report(services, "smsc", str(form.get("id")), code, SMSC_CODES, why)
-    return Response("OK", media_type="text/plain")
+        await _report(svc, "smsc", str(form.get("id")), code, SMSC_CODES, why)
+    return "OK"
+
+
+# Each provider's callback: it reads what the provider posted and says what to answer.
+CALLBACKS: dict[str, Callable[[Services, FormMultiDict], Awaitable[str]]] = {
+    "smsru": _smsru,
+    "smsc": _smsc,
+}
+
+
+@post("/webhooks/sms/{provider:str}/{token:str}", status_code=200)
+async def sms_callback(
+    request: Request[Any, Any, Any], provider: str, token: str, services: Services
+) -> Response[Any]:
+    if (refused := _refusal(services, provider, token)) is not None:
+        return refused
+    answer = await CALLBACKS[provider](services, await request.form())
+    return Response(answer, media_type="text/plain")
 
 
 @post("/profile/sms", guards=[roles(Role.RESIDENT)], status_code=200)
@@ -147,4 +158,4 @@ async def sms_log(request: Request[Any, Any, Any], services: Services, request_i
     )
 
 
-ROUTES = [smsru_callback, smsc_callback, sms_setting, sms_log]
+ROUTES = [sms_callback, sms_setting, sms_log]

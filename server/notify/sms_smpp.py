@@ -42,6 +42,13 @@ PASSING = {c.SMPP_ESME_RTHROTTLED, c.SMPP_ESME_RMSGQFUL, c.SMPP_ESME_RSYSERR}
 _RECEIPT = re.compile(r"id:(\S+).*?stat:(\w+)", re.IGNORECASE | re.DOTALL)
 DELIVERY_RECEIPT = 0x04  # esm_class message type of an SMSC delivery receipt (SMPP 3.4 5.2.12)
 DELIVERED = {"DELIVRD"}
+# Every recipient is a phone number in international form (+7…); the sender is a name (or left
+# to the SMSC), so its numbering plan is unknown.
+ADDRESSING = {
+    "source_addr_npi": c.SMPP_NPI_UNK,
+    "dest_addr_ton": c.SMPP_TON_INTL,
+    "dest_addr_npi": c.SMPP_NPI_ISDN,
+}
 UNDELIVERED = {"UNDELIV", "EXPIRED", "REJECTD", "DELETED"}
 
 Report = Callable[[str, bool, str], Awaitable[Any]]
@@ -173,11 +180,9 @@ class SmppAdapter:
         for part in parts:
             pdu = self._client.send_message(
                 source_addr_ton=c.SMPP_TON_ALNUM if self.sender else c.SMPP_TON_UNK,
-                source_addr_npi=c.SMPP_NPI_UNK,
                 source_addr=self.sender,
-                dest_addr_ton=c.SMPP_TON_INTL,
-                dest_addr_npi=c.SMPP_NPI_ISDN,
                 destination_addr=job.phone,
+                **ADDRESSING,
                 short_message=part,
                 data_coding=coding,
                 esm_class=esm_class,

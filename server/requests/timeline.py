@@ -63,9 +63,7 @@ def timeline_entry(
         kind=kind,
         from_state=from_state,
         to_state=to_state,
-        actor_id=actor.user_id,
-        actor_role=actor.role,
-        actor_organisation_id=actor.organisation_id,
+        **actor.stamp(),
         text=text,
         data=data or {},
     )

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class _Event:
+    """Written to the bus as compact JSON of its fields."""
+
+    __slots__ = ()
+
+    def dumps(self) -> str:
+        event: Any = self  # every event is a dataclass
+        return json.dumps(asdict(event), separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
-class RequestEvent:
+class RequestEvent(_Event):
     request_id: int
     entry_id: int | None  # the timeline entry written with the change
     # Who is concerned, so channels can skip events that are clearly not theirs without a
@@ -17,9 +28,6 @@ class RequestEvent:
     resident_id: int | None = None
     kind: str = "request"
 
-    def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
-
     @classmethod
     def loads(cls, raw: str) -> RequestEvent:
         data = json.loads(raw)
@@ -27,36 +35,27 @@ class RequestEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class AccountEvent:
+class AccountEvent(_Event):
     """Someone's account changed (switched off, another role or organisation, deleted): their
     open live pages must ask again whether they may watch."""
 
     user_id: int
     kind: str = "account"
 
-    def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
-
 
 @dataclass(frozen=True, slots=True)
-class CallEvent:
+class CallEvent(_Event):
     """A call on the single number began, was answered or ended: the operators' pages re-read
     the calls they show."""
 
     call_id: int
     kind: str = "call"
 
-    def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
-
 
 @dataclass(frozen=True, slots=True)
-class IncidentEvent:
+class IncidentEvent(_Event):
     """An incident was declared, changed or resolved, or someone followed it: pages that show
     incidents re-read them (each as its viewer)."""
 
     incident_id: int
     kind: str = "incident"
-
-    def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))

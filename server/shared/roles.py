@@ -45,5 +45,13 @@ class Actor:
     role: Role
     organisation_id: int | None = None
 
+    def stamp(self) -> dict[str, object]:
+        """The columns that record who took a step, as every timeline of the service keeps them."""
+        return {
+            "actor_id": self.user_id,
+            "actor_role": self.role,
+            "actor_organisation_id": self.organisation_id,
+        }
+
 
 SYSTEM_ACTOR = Actor(user_id=None, role=Role.SYSTEM)

@@ -319,6 +319,8 @@ def test_webhooks_refuse_a_wrong_token_and_a_provider_not_in_use(
             assert incoming(p["operator"], "1", token="guessed").status_code == 403
             smsru = p["operator"].post(f"/webhooks/sms/smsru/{TOKEN}", data={"data[0]": "x"})
             assert smsru.status_code == 404
+            nobody = p["operator"].post(f"/webhooks/sms/nosuch/{TOKEN}", data={"mes": "1"})
+            assert nobody.status_code == 404
             assert [r.direction for r in sms_rows(settings)] == ["out"]  # nothing received
             assert request_of(settings, rid).state == "new"
 

@@ -13,15 +13,11 @@ Create Date: 2026-11-29 15:30:00
 The model (server/db/models.py) does not declare these: they serve queries, not the schema.
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 from sqlalchemy import text
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 COHORT_COLUMNS = [
     "id",

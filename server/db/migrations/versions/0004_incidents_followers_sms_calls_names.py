@@ -13,14 +13,13 @@ Create Date: 2026-12-03 10:30:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 WHEN = sa.DateTime(timezone=True)
@@ -28,6 +27,31 @@ WHEN = sa.DateTime(timezone=True)
 
 def _fk(column: str, target: str, ondelete: str | None = None, **kw: object) -> sa.Column:
     return sa.Column(column, sa.Integer(), sa.ForeignKey(target, ondelete=ondelete), **kw)
+
+
+def _table(
+    name: str, *columns: sa.Column[Any] | sa.Constraint, indexed: Sequence[str] = ()
+) -> None:
+    """A table, and an index of its own on each of the `indexed` columns."""
+    op.create_table(name, *columns)
+    for column in indexed:
+        op.create_index(f"ix_{name}_{column}", name, [column])
+
+
+def _pairs(name: str, first: str, second: str, *, dated: bool = False) -> None:
+    """A table of pairs of rows (`incident_id` names a row of `incidents`), each pair once and
+    gone with either row, `dated` with when it was made; the second is indexed, the primary key
+    serves looking up the first."""
+    columns = [sa.Column("created_at", WHEN, nullable=False)] if dated else []
+    _table(
+        name,
+        *(
+            _fk(key, f"{key.removesuffix('_id')}s.id", "CASCADE", primary_key=True)
+            for key in (first, second)
+        ),
+        *columns,
+        indexed=(second,),
+    )
 
 
 # Empty means «show the Russian name»: existing rows read as before.
@@ -59,7 +83,7 @@ def downgrade() -> None:
 
 
 def _incidents_up() -> None:
-    op.create_table(
+    _table(
         "incidents",
         sa.Column("id", sa.Integer(), primary_key=True),
         _fk("organisation_id", "organisations.id", nullable=False),
@@ -72,16 +96,10 @@ def _incidents_up() -> None:
         sa.Column("created_at", WHEN, nullable=False),
         sa.Column("announced_at", WHEN, nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        indexed=("organisation_id", "category_id", "starts_at", "resolved_at"),
     )
-    for column in ("organisation_id", "category_id", "starts_at", "resolved_at"):
-        op.create_index(f"ix_incidents_{column}", "incidents", [column])
-    op.create_table(
-        "incident_buildings",
-        _fk("incident_id", "incidents.id", "CASCADE", primary_key=True),
-        _fk("building_id", "buildings.id", "CASCADE", primary_key=True),
-    )
-    op.create_index("ix_incident_buildings_building_id", "incident_buildings", ["building_id"])
-    op.create_table(
+    _pairs("incident_buildings", "incident_id", "building_id")
+    _table(
         "incident_entries",
         sa.Column("id", BIG_ID, primary_key=True),
         _fk("incident_id", "incidents.id", nullable=False),
@@ -92,34 +110,20 @@ def _incidents_up() -> None:
         _fk("actor_organisation_id", "organisations.id", nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
+        indexed=("incident_id",),
     )
-    op.create_index("ix_incident_entries_incident_id", "incident_entries", ["incident_id"])
-    op.create_table(
-        "incident_followers",
-        _fk("incident_id", "incidents.id", "CASCADE", primary_key=True),
-        _fk("user_id", "users.id", "CASCADE", primary_key=True),
-        sa.Column("created_at", WHEN, nullable=False),
-    )
-    op.create_index("ix_incident_followers_user_id", "incident_followers", ["user_id"])
-    op.create_table(
+    _pairs("incident_followers", "incident_id", "user_id", dated=True)
+    _table(
         "incident_requests",
         _fk("request_id", "requests.id", "CASCADE", primary_key=True),
         _fk("incident_id", "incidents.id", nullable=False),
+        indexed=("incident_id",),
     )
-    op.create_index("ix_incident_requests_incident_id", "incident_requests", ["incident_id"])
-    op.create_table(
-        "building_subscriptions",
-        _fk("user_id", "users.id", "CASCADE", primary_key=True),
-        _fk("building_id", "buildings.id", "CASCADE", primary_key=True),
-        sa.Column("created_at", WHEN, nullable=False),
-    )
-    op.create_index(
-        "ix_building_subscriptions_building_id", "building_subscriptions", ["building_id"]
-    )
+    _pairs("building_subscriptions", "user_id", "building_id", dated=True)
 
 
 def _followers_up() -> None:
-    op.create_table(
+    _table(
         "request_followers",
         sa.Column(
             "request_id",
@@ -135,10 +139,10 @@ def _followers_up() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
         sa.PrimaryKeyConstraint("request_id", "user_id", name="pk_request_followers"),
+        indexed=("user_id",),
     )
-    op.create_index("ix_request_followers_user_id", "request_followers", ["user_id"])
     with op.batch_alter_table("requests") as batch:
         batch.add_column(sa.Column("duplicate_of_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -151,18 +155,13 @@ def _sms_up() -> None:
         batch.add_column(
             sa.Column("notify_sms", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-    op.create_table(
+    _table(
         "sms_messages",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("direction", sa.String(3), nullable=False),
-        sa.Column(
-            "user_id",
-            sa.Integer(),
-            sa.ForeignKey("users.id", ondelete="SET NULL"),
-            nullable=True,
-        ),
+        _fk("user_id", "users.id", "SET NULL", nullable=True),
         sa.Column("phone", sa.String(20), nullable=False),
-        sa.Column("request_id", sa.Integer(), sa.ForeignKey("requests.id"), nullable=True),
+        _fk("request_id", "requests.id", nullable=True),
         sa.Column("kind", sa.String(30), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("segments", sa.Integer(), nullable=False),
@@ -170,50 +169,40 @@ def _sms_up() -> None:
         sa.Column("provider", sa.String(10), nullable=False),
         sa.Column("provider_id", sa.String(64), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("sent_at", WHEN, nullable=True),
+        sa.Column("delivered_at", WHEN, nullable=True),
+        indexed=("user_id", "phone", "request_id", "provider_id", "created_at"),
     )
-    op.create_index("ix_sms_messages_user_id", "sms_messages", ["user_id"])
-    op.create_index("ix_sms_messages_phone", "sms_messages", ["phone"])
-    op.create_index("ix_sms_messages_request_id", "sms_messages", ["request_id"])
-    op.create_index("ix_sms_messages_provider_id", "sms_messages", ["provider_id"])
-    op.create_index("ix_sms_messages_created_at", "sms_messages", ["created_at"])
 
 
 def _calls_up() -> None:
-    op.create_table(
+    _table(
         "calls",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("provider", sa.String(20), nullable=False),
         sa.Column("external_id", sa.String(100), nullable=False),
         sa.Column("caller_phone", sa.String(40), nullable=False),
-        sa.Column("operator_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        _fk("operator_id", "users.id", nullable=True),
+        sa.Column("started_at", WHEN, nullable=False),
+        sa.Column("answered_at", WHEN, nullable=True),
+        sa.Column("ended_at", WHEN, nullable=True),
         sa.Column("duration_seconds", sa.Integer(), nullable=True),
-        sa.Column("request_id", sa.Integer(), sa.ForeignKey("requests.id"), nullable=True),
+        _fk("request_id", "requests.id", nullable=True),
         sa.UniqueConstraint("provider", "external_id", name="uq_calls_external"),
+        indexed=("caller_phone", "operator_id", "started_at", "ended_at", "request_id"),
     )
-    for column in ("caller_phone", "operator_id", "started_at", "ended_at", "request_id"):
-        op.create_index(f"ix_calls_{column}", "calls", [column])
-    op.create_table(
+    _table(
         "call_signals",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column("id", BIG_ID, primary_key=True),
         sa.Column("provider", sa.String(20), nullable=False),
         sa.Column("event_key", sa.String(200), nullable=False),
-        sa.Column(
-            "call_id",
-            sa.Integer(),
-            sa.ForeignKey("calls.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _fk("call_id", "calls.id", "CASCADE", nullable=False),
         sa.Column("phase", sa.String(20), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_at", WHEN, nullable=False),
         sa.UniqueConstraint("provider", "event_key", name="uq_call_signals_event"),
+        indexed=("call_id",),
     )
-    op.create_index("ix_call_signals_call_id", "call_signals", ["call_id"])
 
 
 def _names_up() -> None:
