@@ -49,7 +49,7 @@ def _columns(type_: sa.types.TypeEngine[Any], *names: str, nullable: bool) -> li
     return [sa.Column(name, type_, nullable=nullable) for name in names]
 
 
-# Constraints named as the models' naming convention names them (server/db/models.py).
+# Constraints named as the models' naming convention names them (server/db/models/base.py).
 def _pk(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
     return sa.PrimaryKeyConstraint(*columns, name=op.f(f'pk_{table}'))
 

@@ -10,7 +10,7 @@ Create Date: 2026-11-29 15:30:00
 - timeline_entries (request_id) WHERE kind IN ('return', 'dispute'): returns and disputes
   without reading every timeline entry.
 
-The model (server/db/models.py) does not declare these: they serve queries, not the schema.
+The model (server/db/models/) does not declare these: they serve queries, not the schema.
 """
 
 from alembic import op
