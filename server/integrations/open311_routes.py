@@ -8,12 +8,16 @@ anywhere below, ours or the framework's, come back as `[{"code", "description"}]
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import AnyCallable
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.db.models import Request as RequestRow
@@ -163,57 +167,49 @@ def _given(**params: str | None) -> dict[str, str]:
     return {name: value for name, value in params.items() if value is not None}
 
 
-@get(
-    [*_both("/discovery"), *_both("/v2/discovery")],
-    summary="Open311: service discovery",
-    responses=_answers(Discovery),
-    operation_class=Open311Operation,
-)
+async def _call(
+    request: Request[Any, Any, Any], services: Services, jurisdiction_id: Jurisdiction = None
+) -> Call:
+    """The call of a resource that takes no more arguments than the jurisdiction."""
+    return Call.of(request, services, _given(jurisdiction_id=jurisdiction_id))
+
+
+def _resource(
+    path: str | list[str], summary: str, model: Any, *errors: int
+) -> Callable[[AnyCallable], HTTPRouteHandler]:
+    """A GET resource, answered in the format its path's extension names."""
+    return get(
+        path,
+        summary=f"Open311: {summary}",
+        responses=_answers(model, *errors),
+        operation_class=Open311Operation,
+    )
+
+
+@_resource([*_both("/discovery"), *_both("/v2/discovery")], "service discovery", Discovery)
 async def discovery(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
     """The service discovery file: contact, how to get a key, the endpoint and its formats."""
-    call = Call.of(request, services, {})
+    call = Call.of(request, services, {})  # discovery takes no jurisdiction
     return call.answer(mapping.discovery(services.settings), "discovery")
 
 
-@get(
-    _both("/v2/services"),
-    summary="Open311: the services (our categories)",
-    responses=_answers(list[Service], 404),
-    operation_class=Open311Operation,
-)
-async def service_list(
-    request: Request[Any, Any, Any], services: Services, jurisdiction_id: Jurisdiction = None
-) -> Response[bytes]:
+@_resource(_both("/v2/services"), "the services (our categories)", list[Service], 404)
+async def service_list(call: Call) -> Response[bytes]:
     """Every active category as an Open311 service."""
-    call = Call.of(request, services, _given(jurisdiction_id=jurisdiction_id))
-    categories = await reading.services(services)
+    categories = await reading.services(call.services)
     return call.answer([mapping.service_item(c) for c in categories], "services")
 
 
-@get(
-    "/v2/services/{name:str}",
-    summary="Open311: a service definition",
-    responses=_answers(ServiceDefinition, 404),
-    operation_class=Open311Operation,
-)
+@_resource("/v2/services/{name:str}", "a service definition", ServiceDefinition, 404)
 async def definition(
-    request: Request[Any, Any, Any],
-    services: Services,
-    name: Annotated[str, named("The service_code")],
-    jurisdiction_id: Jurisdiction = None,
+    call: Call, name: Annotated[str, named("The service_code")]
 ) -> Response[bytes]:
     """GET services/{service_code}.{fmt}: the attributes a request of this service takes."""
-    call = Call.of(request, services, _given(jurisdiction_id=jurisdiction_id))
-    category = await reading.service(services, call.stem)
+    category = await reading.service(call.services, call.stem)
     return call.answer(mapping.service_definition(category), "service_definition")
 
 
-@get(
-    _both("/v2/requests"),
-    summary="Open311: service requests",
-    responses=_answers(list[ServiceRequest], 404),
-    operation_class=Open311Operation,
-)
+@_resource(_both("/v2/requests"), "service requests", list[ServiceRequest], 404)
 async def request_list(
     request: Request[Any, Any, Any],
     services: Services,
@@ -264,12 +260,7 @@ async def create(request: Request[Any, Any, Any], services: Services) -> Respons
     return call.answer([mapping.created_item(created)], "service_requests", 201)
 
 
-@get(
-    "/v2/requests/{name:str}",
-    summary="Open311: one service request",
-    responses=_answers(list[ServiceRequest], 404),
-    operation_class=Open311Operation,
-)
+@_resource("/v2/requests/{name:str}", "one service request", list[ServiceRequest], 404)
 async def one_request(
     request: Request[Any, Any, Any],
     services: Services,
@@ -285,21 +276,10 @@ async def one_request(
     return await call.requests([await reading.get_request(services, request_id)])
 
 
-@get(
-    "/v2/tokens/{name:str}",
-    summary="Open311: the request behind a token",
-    responses=_answers(list[RequestToken], 404),
-    operation_class=Open311Operation,
-)
-async def token(
-    request: Request[Any, Any, Any],
-    services: Services,
-    name: Annotated[str, named("The token")],
-    jurisdiction_id: Jurisdiction = None,
-) -> Response[bytes]:
+@_resource("/v2/tokens/{name:str}", "the request behind a token", list[RequestToken], 404)
+async def token(call: Call, name: Annotated[str, named("The token")]) -> Response[bytes]:
     """GET tokens/{token}.{fmt}: our tokens are request numbers such as 2026-000123."""
-    call = Call.of(request, services, _given(jurisdiction_id=jurisdiction_id))
-    found = await reading.request_by_token(services, call.stem)
+    found = await reading.request_by_token(call.services, call.stem)
     return call.answer([mapping.token_item(found, call.stem)], "service_requests")
 
 
@@ -363,6 +343,7 @@ ROUTES = [
                 TimeoutError,
             )
         },
+        dependencies={"call": Provide(_call)},
         tags=["Open311 GeoReport v2"],
     )
 ]
