@@ -1,16 +1,24 @@
 """Filing over HTTP against the database's own ceiling, on PostgreSQL.
 
-The project: one uvicorn process (PostgreSQL bus, so a filing's publish is a NOTIFY too) and 20
-signed-in residents filing at once, each POST the whole stack (session, CSRF, the transaction
-with its timeline entry and outbox, the publish after commit). The bare program: 20 asyncpg
-connections in this process, each looping `BEGIN; INSERT a row like a request's; SELECT
+The project: uvicorn serving the app (PostgreSQL bus, so a filing's publish is a NOTIFY too) and
+20 signed-in residents filing at once, each POST the whole stack (session, CSRF, the
+transaction with its timeline entry and outbox, the publish after commit). The bare program: 20
+asyncpg connections in this process, each looping `BEGIN; INSERT a row like a request's; SELECT
 pg_notify(…); COMMIT`. The two run alternately for the same time, round after round, on the same
 machine and database server; the figure is the median of the rounds' throughputs and their
 ratio. Statements per filing are counted once, in-process, on the app's engine
 (tests/statements.py), as tests/integration/requests/test_filing_statements.py counts them.
 
+The residents sign in with httpx, then post over keep-alive connections of a load generator's
+client (bench/_http.py): the bare side's client is asyncpg, a compiled protocol, and httpx
+would cost the project about as much CPU per filing as its server does, on the same cores.
+`--processes 2` runs two app processes, each on its own port with half of the residents, as a
+load balancer in front of two processes would spread them (uvicorn's own `--workers` share one
+listening socket, and 20 keep-alive connections opened at once mostly land on one process).
+
     python -m bench filing                         # 5 rounds of 8 s each side
     python -m bench filing --rounds 3 --seconds 2  # what `make bench` runs
+    python -m bench filing --processes 2           # two app processes
 
 PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (a database `zayavka_bench_…` is
 created and dropped); without one the benchmark says so and is skipped.
@@ -28,12 +36,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import asyncpg
-import httpx
 from litestar.testing import TestClient
 
+from bench._http import Connection
 from bench.live import database
 from server.accounts.people import hash_password
 from server.app import create_app
@@ -117,22 +126,33 @@ async def _for(seconds: float, workers: list[Callable[[], Awaitable[None]]]) -> 
     return done / (time.perf_counter() - started)
 
 
+async def _signed_in(bases: list[str], logins: list[str]) -> list[Connection]:
+    """One connection per resident, signed in through the pages (httpx), the residents dealt
+    out over the servers in turn."""
+    connections = []
+    for n, name in enumerate(logins):
+        browser = await Browser(bases[n % len(bases)], name).sign_in()
+        cookies = dict(browser.client.cookies.items())
+        await browser.close()
+        csrf_header = {"x-csrftoken": cookies["zayavka_csrf"]}
+        connections.append(Connection(browser.base, cookies, csrf_header))
+    return connections
+
+
 async def measure(
-    base: str, world: World, logins: list[str], rounds: int, seconds: float
+    bases: list[str], world: World, logins: list[str], rounds: int, seconds: float
 ) -> tuple[list[float], list[float]]:
-    browsers = [await Browser(base, name).sign_in() for name in logins]
-    for browser in browsers:
-        browser.client.timeout = httpx.Timeout(60)
+    connections = await _signed_in(bases, logins)
     pool = await asyncpg.create_pool(
         _plain(world.settings.database_url), min_size=len(logins), max_size=len(logins)
     )
     assert pool is not None
     await pool.execute(RAW_TABLE)
 
-    def filer(browser: Browser) -> Callable[[], Awaitable[None]]:
+    def filer(connection: Connection) -> Callable[[], Awaitable[None]]:
         async def file() -> None:
-            response = await browser.post("/requests/new", _form(world))
-            assert response.status_code == 303, response.text
+            status, headers = await connection.post_form("/requests/new", _form(world))
+            assert status == 303 and headers["location"].startswith("/requests/"), status
 
         return file
 
@@ -149,7 +169,7 @@ async def measure(
             )
             await conn.execute("SELECT pg_notify('bench_raw', $1)", str(row_id))
 
-    filers = [filer(b) for b in browsers]
+    filers = [filer(c) for c in connections]
     raws = [raw] * len(logins)
     project: list[float] = []
     bare: list[float] = []
@@ -168,8 +188,8 @@ async def measure(
             )
     finally:
         await pool.close()
-        for browser in browsers:
-            await browser.close()
+        for connection in connections:
+            await connection.close()
     return project, bare
 
 
@@ -178,6 +198,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=8.0, help="each side, each round")
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=1, help="app processes, one port each")
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request
     pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
@@ -188,13 +209,18 @@ def main(argv: list[str]) -> int:
         logins = asyncio.run(_residents(world, args.concurrency))
         per_filing = statements_per_filing(world)
         env = {"BROADCAST_URL": world.settings.database_url, "LOG_LEVEL": "warning"}
-        with running_server(world.settings, **env) as base:
-            project, bare = asyncio.run(measure(base, world, logins, args.rounds, args.seconds))
+        with ExitStack() as servers:
+            bases = [
+                servers.enter_context(running_server(world.settings, **env))
+                for _ in range(args.processes)
+            ]
+            project, bare = asyncio.run(measure(bases, world, logins, args.rounds, args.seconds))
     filings, raw = statistics.median(project), statistics.median(bare)
     ratio = filings / raw
     verdict = "aim met" if ratio >= AIM else "goal met" if ratio >= GOAL else "below the goal"
     print(
-        f"filing over HTTP, concurrency {args.concurrency}, {args.rounds} rounds of "
+        f"filing over HTTP, concurrency {args.concurrency}, {args.processes} app process(es), "
+        f"{args.rounds} rounds of "
         f"{args.seconds:g} s each side (medians):\n"
         f"  project  {filings:7.0f} filings/s\n"
         f"  bare     {raw:7.0f} INSERT + pg_notify + COMMIT transactions/s\n"

@@ -35,7 +35,7 @@ class Recorder:
     def of_the_filing(self) -> list[str]:
         """The entries of the task that wrote a request: the filing POST's own (background
         workers woken by its commit read on tasks of their own)."""
-        filer = next(t for t, s in self.log if s.startswith("INSERT INTO requests"))
+        filer = next(t for t, s in self.log if "INSERT INTO requests" in s)
         return [s for t, s in self.log if t is filer]
 
 
