@@ -53,17 +53,8 @@ class FilingForm(Form):
     call_id: Annotated[int, _choice(gettext_lazy("Звонок не найден."))] | None = None
 
     def new_request(self, photos: list[bytes]) -> NewRequest:
-        return NewRequest(
-            building_id=self.building_id,
-            category_id=self.category_id,
-            description=self.description,
-            flat=self.flat,
-            idempotency_key=self.idempotency_key,
-            photos=photos,
-            caller_phone=self.caller_phone,
-            caller_name=self.caller_name,
-            call_id=self.call_id,
-        )
+        # Each of the form's fields is one of NewRequest's, by the same name.
+        return NewRequest(photos=photos, **msgspec.structs.asdict(self))
 
 
 async def new_request_form(request: Request[Any, Any, Any]) -> NewRequest:
