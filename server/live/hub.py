@@ -150,7 +150,20 @@ class Hub:
             groups: dict[Hashable, list[View]] = {}
             for view in waiting:
                 groups.setdefault(view.group(), []).append(view)
+            await self._read_ahead(waiting)
             await asyncio.gather(*(self._update(group) for group in groups.values()))
+
+    async def _read_ahead(self, views: list[View]) -> None:
+        """One change of many requests (an incident resolved) marks many pages at once: each
+        kind of page reads for all of them together. Should that fail, each reads alone."""
+        kinds: dict[type[View], list[View]] = {}
+        for view in views:
+            kinds.setdefault(type(view), []).append(view)
+        for kind, of_kind in kinds.items():
+            try:
+                await kind.read_ahead(self, of_kind)
+            except Exception:
+                log.info("live %s pages read one by one", kind.kind, exc_info=True)
 
     async def _update(self, group: list[View]) -> None:
         # One after another: the first reads, the rest find the result in the memo.
@@ -181,6 +194,15 @@ class Hub:
             cached = self._memo[key] = (now, task)
         result: T = await asyncio.shield(cached[1])
         return result
+
+    def provide(self, key: Hashable, value: object) -> None:
+        """What `shared(key, …)` would read, read already (`View.read_ahead`)."""
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(value)
+        self._memo[key] = (asyncio.get_running_loop().time(), done)
+
+    def has(self, key: Hashable) -> bool:
+        return key in self._memo
 
     def memo(self, key: Hashable, build: Callable[[], T]) -> T:
         """`build()` once per key and change: the message for one page state, a row."""

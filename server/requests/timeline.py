@@ -102,16 +102,19 @@ async def followers_of(session: AsyncSession, request_id: int) -> frozenset[int]
 
 
 async def active_work_orders(
-    session: AsyncSession, request_ids: Sequence[int]
+    session: AsyncSession, request_ids: Sequence[int], *, with_worker: bool = False
 ) -> dict[int, WorkOrder]:
     """`active_work_order` of many requests, in one read."""
     if not request_ids:
         return {}
-    orders = await session.scalars(
+    query = (
         select(WorkOrder)
         .where(WorkOrder.request_id.in_(request_ids), WorkOrder.active.is_(True))
         .order_by(WorkOrder.id)
     )
+    if with_worker:
+        query = query.options(joinedload(WorkOrder.worker))
+    orders = await session.scalars(query)
     # The newest wins, as in `active_work_order`.
     return {order.request_id: order for order in orders}
 

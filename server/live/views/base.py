@@ -102,6 +102,11 @@ class View:
     def next_due(self) -> datetime | None:
         return None
 
+    @classmethod
+    async def read_ahead(cls, hub: Hub, views: list[View]) -> None:
+        """Before a flush brings `views` (all of this kind) up to date: read for many of them
+        at once what each would read alone, and leave it with `hub.provide`."""
+
     async def start(self, hello: dict[str, Any]) -> str:
         raise NotImplementedError
 
