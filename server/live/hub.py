@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from server.db.models import utcnow
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
-from server.shared.events import AccountEvent, CallEvent, IncidentEvent
+from server.shared.events import AccountEvent, CallEvent, IncidentEvent, RequestEvent
 from server.shared.services import Services
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class Hub:
         self.svc = svc
         self.renderer = renderer
         self.views: set[View] = set()
+        # The views that watch one request only, by it, and the rest: a change of a request
+        # asks only its own pages and the general ones (lists, boards) whether it concerns them.
+        self._of_request: dict[int, set[View]] = {}
+        self._general: set[View] = set()
         self.seq = 0  # changes dispatched so far (messages and deadlines that passed)
         self._memo: dict[Hashable, tuple[float, Any]] = {}
         self._dirty: set[View] = set()
@@ -72,9 +76,20 @@ class Hub:
 
     def attach(self, view: View) -> None:
         self.views.add(view)
+        one = view.watched_request()
+        if one is None:
+            self._general.add(view)
+        else:
+            self._of_request.setdefault(one, set()).add(view)
 
     def detach(self, view: View) -> None:
         self.views.discard(view)
+        self._general.discard(view)
+        one = view.watched_request()
+        if one is not None and one in self._of_request:
+            self._of_request[one].discard(view)
+            if not self._of_request[one]:
+                del self._of_request[one]
         self._dirty.discard(view)
         view.disarm()
 
@@ -89,18 +104,20 @@ class Hub:
                     view.shutdown()
             return
         self._next_change()
+        if isinstance(message, RequestEvent):
+            for view in (*self._general, *self._of_request.get(message.request_id, ())):
+                if view.concerns(message):
+                    view.pending.add(message.request_id)
+                    self._dirty.add(view)
+            self._schedule()
+            return
         for view in self.views:
             if isinstance(message, IncidentEvent):
                 if not view.concerns_incident(message):
                     continue
             elif isinstance(message, Resync):
                 view.resync = True
-            elif isinstance(message, CallEvent):
-                if not view.follows_calls:
-                    continue
-            elif view.concerns(message):
-                view.pending.add(message.request_id)
-            else:
+            elif isinstance(message, CallEvent) and not view.follows_calls:
                 continue
             self._dirty.add(view)
         self._schedule()

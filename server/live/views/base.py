@@ -91,6 +91,11 @@ class View:
     def concerns(self, event: RequestEvent) -> bool:
         raise NotImplementedError
 
+    def watched_request(self) -> int | None:
+        """The one request whose changes alone concern this view, if so (the hub then asks
+        it about no other)."""
+        return None
+
     def concerns_incident(self, event: IncidentEvent) -> bool:
         """Only pages that show incidents care about them."""
         return False

@@ -150,6 +150,9 @@ class RequestView(View):
     def concerns(self, event: RequestEvent) -> bool:
         return event.request_id == self.request_id
 
+    def watched_request(self) -> int | None:
+        return self.request_id
+
     def group(self) -> Hashable:
         return (self.kind, self.audience, self.request_id)
 
