@@ -83,14 +83,24 @@ async def last_arrival(
 
 
 async def ceiling_round(
-    sockets: list[Any], poke: httpx.AsyncClient, n: int, group: str | None = None
+    sockets: list[Any],
+    poke: httpx.AsyncClient,
+    n: int,
+    group: str | None = None,
+    *,
+    size: int = CEILING_FRAGMENT,
+    distinct: bool = False,
 ) -> float:
     """The bare program's side of round n: a poke, and the time until the last of `sockets`
-    has the fragment marked n."""
+    has the fragment marked n (`distinct`: each its own text)."""
 
     async def nudge() -> None:
-        params = {"size": CEILING_FRAGMENT, "mark": str(n)}
-        reply = await poke.post("/poke", params={**params, **({"group": group} if group else {})})
+        params: dict[str, Any] = {"size": size, "mark": str(n)}
+        if group:
+            params["group"] = group
+        if distinct:
+            params["distinct"] = "1"
+        reply = await poke.post("/poke", params=params)
         assert reply.status_code == 204
 
     wanted = f'data-mark="{n}"'

@@ -11,9 +11,10 @@ push device and a request linked to one incident):
    over a WebSocket, signed in as its resident; the dispatcher resolves through the HTTP route
    (`POST /incidents/{id}/resolve`), and the time from that POST to the last page receiving its
    update is measured, round after round, interleaved with the bare Litestar program
-   (`bench/_ceiling.py`) sending one fragment of ~1 KB to as many sockets. Between rounds the
-   requests are put back to «новая» in the database, and the incident's text names the round,
-   so that each page's update is known by it. The goal: p99 ≤ 2 × the bare program's p99.
+   (`bench/_ceiling.py`) sending as many sockets a text of their own, of the size of the
+   project's message (~2 KB). Between rounds the requests are put back to «новая» in the
+   database, and the incident's text names the round, so that each page's update is known by
+   it. The goal: p99 ≤ 2 × the bare program's p99.
 
     python -m bench incidents                           # 1,000 requests, 5 rounds, SQLite
     python -m bench incidents --requests 100 --rounds 3 # what `make bench` runs
@@ -305,7 +306,9 @@ async def _measure_pages(
             last.append(seconds)
             posts.append(took)
             await asyncio.sleep(0.5)
-            bare.append(await ceiling_round(ceiling.sockets, poke, r))
+            bare.append(
+                await ceiling_round(ceiling.sockets, poke, r, size=size or 2048, distinct=True)
+            )
             await asyncio.sleep(0.5)
     finally:
         sockets = [*project.sockets, *ceiling.sockets]
