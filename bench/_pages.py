@@ -7,7 +7,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -50,6 +50,51 @@ async def open_pages(pid: int, count: int, connect: Callable[[int], Awaitable[An
     await asyncio.sleep(1.0)
     rss = (process.memory_info().rss - rss_before) / count / 1024
     return Pages(list(sockets), seconds, rss)
+
+
+@dataclass
+class Sides:
+    """The pages open on both sides of one measurement, and what its rounds took."""
+
+    project: Pages
+    ceiling: Pages
+    poke: httpx.AsyncClient  # the bare program's POST /poke
+    last: list[float] = field(default_factory=list)
+    bare: list[float] = field(default_factory=list)
+    posts: list[float] = field(default_factory=list)
+    size: int = 0
+
+    def arrived(self, seconds: float, post: float, size: int) -> None:
+        """The project's side of a round (`last_arrival`'s figures)."""
+        self.last.append(seconds)
+        self.posts.append(post)
+        self.size = size
+
+    async def close(self) -> None:
+        sockets = [*self.project.sockets, *self.ceiling.sockets]
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        await self.poke.aclose()
+
+    def figures(
+        self,
+        gets: dict[str, list[float]] | None = None,
+        filings: dict[str, list[float]] | None = None,
+    ) -> dict[str, Any]:
+        return figures(
+            self.last, self.bare, self.posts, self.project, self.ceiling, self.size, gets, filings
+        )
+
+
+async def open_sides(
+    count: int,
+    project: tuple[int, Callable[[int], Awaitable[Any]]],
+    ceiling: tuple[int, Callable[[int], Awaitable[Any]]],
+    ceiling_base: str,
+) -> Sides:
+    """`count` pages of the project, then as many of the bare program: (server pid, connect)."""
+    pages = await open_pages(project[0], count, project[1])
+    bare = await open_pages(ceiling[0], count, ceiling[1])
+    return Sides(pages, bare, httpx.AsyncClient(base_url=ceiling_base, timeout=10))
 
 
 async def last_arrival(

@@ -36,11 +36,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 from sqlalchemy import func, insert, select, update
 
-from bench._pages import ceiling_round, figures, last_arrival, open_pages
+from bench._pages import ceiling_round, last_arrival, open_sides
 from bench.live import database, raise_file_limit, server_process
 from server.db.models import (
     Incident,
@@ -280,13 +279,7 @@ async def _measure_pages(
         await asyncio.wait_for(ws.recv(), 60)
         return ws
 
-    project = await open_pages(pid, n, project_page)
-    ceiling = await open_pages(ceiling_pid, n, ceiling_page)
-    poke = httpx.AsyncClient(base_url=ceiling_base, timeout=10)
-    last: list[float] = []
-    bare: list[float] = []
-    posts: list[float] = []
-    size = 0
+    sides = await open_sides(n, (pid, project_page), (ceiling_pid, ceiling_page), ceiling_base)
     try:
         for r in range(rounds):
             mark = f"замер {r}"
@@ -300,24 +293,22 @@ async def _measure_pages(
                 assert reply.status_code == 303, reply.text[:2000]
 
             # Interleaved: the project's round, then the ceiling's.
-            seconds, took, size = await last_arrival(
-                project.sockets, lambda m, mark=mark: mark in m, change
+            sides.arrived(
+                *await last_arrival(sides.project.sockets, lambda m, mark=mark: mark in m, change)
             )
-            last.append(seconds)
-            posts.append(took)
             await asyncio.sleep(0.5)
-            bare.append(
-                await ceiling_round(ceiling.sockets, poke, r, size=size or 2048, distinct=True)
+            sides.bare.append(
+                await ceiling_round(
+                    sides.ceiling.sockets, sides.poke, r, size=sides.size or 2048, distinct=True
+                )
             )
             await asyncio.sleep(0.5)
     finally:
-        sockets = [*project.sockets, *ceiling.sockets]
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        await poke.aclose()
+        await sides.close()
         await first.close()
         await dispatcher.close()
         await db.dispose()
-    return figures(last, bare, posts, project, ceiling, size)
+    return sides.figures()
 
 
 def _pages(pg: str | None, n: int, rounds: int) -> dict[str, Any]:
