@@ -3,7 +3,8 @@
 No database, no templates, no sessions: a socket says hello and gets «ready»; `POST /poke`
 answers at once and then sends one fragment of `size` bytes to every open socket in one loop,
 the fastest a Litestar process on uvicorn can fan a message out. A socket that says «hello G»
-joins group G, and `POST /poke?group=G` reaches only that group (one organisation's boards).
+joins group G, and `POST /poke?group=G` reaches only that group (one organisation's boards);
+`POST /poke?distinct=1` sends each socket a text of its own (pages of different requests).
 Started by `bench/live.py` with the same uvicorn settings as the project
 (`tests.server_process.running_server`)."""
 
@@ -38,12 +39,13 @@ async def live(socket: WebSocket) -> None:  # type: ignore[type-arg]
         SOCKETS.pop(socket, None)
 
 
-async def _fan_out(fragment: str, group: str | None) -> None:
-    for socket, joined in list(SOCKETS.items()):
+async def _fan_out(fragment: str, group: str | None, distinct: bool) -> None:
+    for i, (socket, joined) in enumerate(list(SOCKETS.items())):
         if group is not None and joined != group:
             continue
         try:
-            await socket.send_text(fragment)
+            # Distinct: each socket its own text (as a page of its own request), built here.
+            await socket.send_text(f'<p data-socket="{i}"></p>{fragment}' if distinct else fragment)
         except Exception:
             SOCKETS.pop(socket, None)
 
@@ -53,8 +55,9 @@ async def poke(request: Request) -> None:  # type: ignore[type-arg]
     size = int(request.query_params.get("size", "1024"))
     mark = request.query_params.get("mark", "")
     group = request.query_params.get("group")
+    distinct = request.query_params.get("distinct") == "1"
     fragment = f'<div id="mark" data-mark="{mark}">' + "x" * max(0, size - 40) + "</div>"
-    task = asyncio.create_task(_fan_out(fragment, group))
+    task = asyncio.create_task(_fan_out(fragment, group, distinct))
     TASKS.add(task)
     task.add_done_callback(TASKS.discard)
 

@@ -7,7 +7,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -52,6 +52,51 @@ async def open_pages(pid: int, count: int, connect: Callable[[int], Awaitable[An
     return Pages(list(sockets), seconds, rss)
 
 
+@dataclass
+class Sides:
+    """The pages open on both sides of one measurement, and what its rounds took."""
+
+    project: Pages
+    ceiling: Pages
+    poke: httpx.AsyncClient  # the bare program's POST /poke
+    last: list[float] = field(default_factory=list)
+    bare: list[float] = field(default_factory=list)
+    posts: list[float] = field(default_factory=list)
+    size: int = 0
+
+    def arrived(self, seconds: float, post: float, size: int) -> None:
+        """The project's side of a round (`last_arrival`'s figures)."""
+        self.last.append(seconds)
+        self.posts.append(post)
+        self.size = size
+
+    async def close(self) -> None:
+        sockets = [*self.project.sockets, *self.ceiling.sockets]
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        await self.poke.aclose()
+
+    def figures(
+        self,
+        gets: dict[str, list[float]] | None = None,
+        filings: dict[str, list[float]] | None = None,
+    ) -> dict[str, Any]:
+        return figures(
+            self.last, self.bare, self.posts, self.project, self.ceiling, self.size, gets, filings
+        )
+
+
+async def open_sides(
+    count: int,
+    project: tuple[int, Callable[[int], Awaitable[Any]]],
+    ceiling: tuple[int, Callable[[int], Awaitable[Any]]],
+    ceiling_base: str,
+) -> Sides:
+    """`count` pages of the project, then as many of the bare program: (server pid, connect)."""
+    pages = await open_pages(project[0], count, project[1])
+    bare = await open_pages(ceiling[0], count, ceiling[1])
+    return Sides(pages, bare, httpx.AsyncClient(base_url=ceiling_base, timeout=10))
+
+
 async def last_arrival(
     sockets: list[Any],
     arrived: Callable[[str], bool],
@@ -83,14 +128,24 @@ async def last_arrival(
 
 
 async def ceiling_round(
-    sockets: list[Any], poke: httpx.AsyncClient, n: int, group: str | None = None
+    sockets: list[Any],
+    poke: httpx.AsyncClient,
+    n: int,
+    group: str | None = None,
+    *,
+    size: int = CEILING_FRAGMENT,
+    distinct: bool = False,
 ) -> float:
     """The bare program's side of round n: a poke, and the time until the last of `sockets`
-    has the fragment marked n."""
+    has the fragment marked n (`distinct`: each its own text)."""
 
     async def nudge() -> None:
-        params = {"size": CEILING_FRAGMENT, "mark": str(n)}
-        reply = await poke.post("/poke", params={**params, **({"group": group} if group else {})})
+        params: dict[str, Any] = {"size": size, "mark": str(n)}
+        if group:
+            params["group"] = group
+        if distinct:
+            params["distinct"] = "1"
+        reply = await poke.post("/poke", params=params)
         assert reply.status_code == 204
 
     wanted = f'data-mark="{n}"'

@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import websockets
 
-from bench._pages import ceiling_round, figures, last_arrival, open_pages
+from bench._pages import ceiling_round, last_arrival, open_sides
 from server.db.models import Building, Organisation, User
 from server.db.session import Database
 from server.settings import Settings
@@ -110,13 +109,10 @@ async def measure_spread(
         return [ws for i, ws in enumerate(sockets) if i % len(dispatchers) == k]
 
     pages = len(dispatchers) * BOARDS_PER_ORGANISATION
-    project = await open_pages(watch_pid, pages, project_page)
-    ceiling = await open_pages(ceiling_pid, pages, ceiling_page)
-    poke = httpx.AsyncClient(base_url=ceiling_base, timeout=10)
-    last: list[float] = []
-    bare: list[float] = []
-    posts: list[float] = []
-    size = 0
+    sides = await open_sides(
+        pages, (watch_pid, project_page), (ceiling_pid, ceiling_page), ceiling_base
+    )
+    project, ceiling = sides.project, sides.ceiling
     try:
         for n in range(rounds):
             k = n % len(dispatchers)
@@ -125,14 +121,16 @@ async def measure_spread(
             async def change() -> None:
                 await file_request(resident, house, category, f"Замер {n}")  # noqa: B023
 
-            seconds, took, size = await last_arrival(
-                of_organisation(project.sockets, k), lambda m: 'id="row-' in m, change
+            sides.arrived(
+                *await last_arrival(
+                    of_organisation(project.sockets, k), lambda m: 'id="row-' in m, change
+                )
             )
-            last.append(seconds)
-            posts.append(took)
             await asyncio.sleep(0.2)
 
-            bare.append(await ceiling_round(of_organisation(ceiling.sockets, k), poke, n, str(k)))
+            sides.bare.append(
+                await ceiling_round(of_organisation(ceiling.sockets, k), sides.poke, n, str(k))
+            )
             await asyncio.sleep(0.2)
         untouched = [
             ws
@@ -143,9 +141,7 @@ async def measure_spread(
         if stray:
             print(f"spread: {stray} rows reached boards of organisations no round touched")
     finally:
-        sockets = [*project.sockets, *ceiling.sockets]
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        await poke.aclose()
+        await sides.close()
         for browser in [resident, *dispatchers]:
             await browser.close()
-    return figures(last, bare, posts, project, ceiling, size)
+    return sides.figures()

@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import psutil
 import websockets
 
-from bench._pages import ceiling_round, figures, last_arrival, open_pages
+from bench._pages import ceiling_round, last_arrival, open_sides
 from bench._spread import measure_spread
 from server.db.migrate import upgrade
 from server.settings import Settings, normalise_database_url
@@ -218,13 +217,9 @@ async def measure(
         await file_request(resident, elsewhere, category, "Рядом")
         filings[when].append(time.perf_counter() - started)
 
-    project = await open_pages(watch_pid, clients, project_page)
-    ceiling = await open_pages(ceiling_pid, clients, ceiling_page)
-    poke = httpx.AsyncClient(base_url=ceiling_base, timeout=10)
-    last: list[float] = []
-    bare: list[float] = []
-    posts: list[float] = []
-    size = 0
+    sides = await open_sides(
+        clients, (watch_pid, project_page), (ceiling_pid, ceiling_page), ceiling_base
+    )
     try:
         for _ in range(rounds):
             await side_calls("idle")
@@ -246,25 +241,22 @@ async def measure(
 
             # Interleaved: the project's round, then the ceiling's, under the same load.
             seconds, took, size = await last_arrival(
-                project.sockets,
+                sides.project.sockets,
                 # A board row shows no description: the one change of the round is the row.
                 (lambda m, mark=mark: mark in m) if scenario == "request" else _a_row,
                 change,
                 lambda: side_calls("load"),
             )
-            last.append(seconds)
-            posts.append(took)
+            sides.arrived(seconds, took, size)
             await asyncio.sleep(0.2)
 
-            bare.append(await ceiling_round(ceiling.sockets, poke, n))
+            sides.bare.append(await ceiling_round(sides.ceiling.sockets, sides.poke, n))
             await asyncio.sleep(0.2)
     finally:
-        sockets = [*project.sockets, *ceiling.sockets]
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        await poke.aclose()
+        await sides.close()
         for browser in [*writers.values(), *watchers]:
             await browser.close()
-    return figures(last, bare, posts, project, ceiling, size, gets, filings)
+    return sides.figures(gets, filings)
 
 
 # Buses that join processes: the POST goes to one, the pages are open on the other.

@@ -3,7 +3,7 @@
 Each change is ONE transaction: the incident (version-checked), its timeline entry, the push
 messages in the outbox and, on resolve, every linked request moved on with its own timeline
 entry and notices (`requests.workflow.Action.RESOLVE_INCIDENT`, through the action table's use
-case). Ids go out on the bus after commit.
+case, all the requests at once: `requests.many`). Ids go out on the bus after commit.
 """
 
 from __future__ import annotations
@@ -39,15 +39,14 @@ from server.incidents.rules import (
     may_declare,
     may_manage,
 )
-from server.requests import workflow
-from server.requests.actions import USE_CASES, ActionInput, Step
+from server.requests import many
 from server.requests.routing import BuildingRoute, CategoryRoute, Handler, route
-from server.requests.timeline import active_work_order, event_of
-from server.requests.workflow import ACTIONS, Action
+from server.requests.timeline import event_of
+from server.requests.workflow import Action
 from server.shared.errors import Forbidden, InvalidInput, NotFound, StaleChange
-from server.shared.events import IncidentEvent, RequestEvent
+from server.shared.events import IncidentEvent
 from server.shared.forms import clean_text
-from server.shared.roles import SYSTEM_ACTOR, Actor, OrgKind, Role
+from server.shared.roles import Actor, OrgKind, Role
 from server.shared.services import Services
 
 MAX_TEXT = 1000
@@ -286,8 +285,6 @@ class Resolution:
 async def resolve(
     svc: Services, actor: Actor, incident_id: int, expected_version: int
 ) -> Resolution:
-    spec = ACTIONS[Action.RESOLVE_INCIDENT]
-    events: list[RequestEvent | IncidentEvent] = []
     try:
         async with svc.db.begin() as session:
             incident = await _managed(session, actor, incident_id)
@@ -304,23 +301,12 @@ async def resolve(
                 )
             ).all()
             reason = _("Авария устранена: %(text)s", text=incident.text)
-            moved: list[Request] = []
-            for request in requests:
-                order = await active_work_order(session, request.id)
-                facts = workflow.RequestFacts(
-                    workflow.State(request.state), request.resident_id, request.organisation_id
-                )
-                if not workflow.may(SYSTEM_ACTOR, Action.RESOLVE_INCIDENT, facts):
-                    continue  # confirmed, declined or already done: left as it is
-                step = Step(
-                    session, actor, spec, request, order, ActionInput(request.version), reason, now
-                )
-                entries = await USE_CASES[Action.RESOLVE_INCIDENT](step)
-                request.updated_at = now
-                moved.append(request)
-                event = event_of(request, entries[-1])
-                await svc.record(session, event)
-                events.append(event)
+            taken = await many.take_on_all(
+                session, actor, Action.RESOLVE_INCIDENT, requests, reason, now
+            )
+            moved = [request for request, _last in taken]
+            events = [event_of(request, entry) for request, entry in taken]
+            await svc.record_all(session, events)
             session.add(_entry(incident, actor, Change.RESOLVE, now, moved=len(moved)))
             await session.flush()
             await notices.write(
@@ -334,8 +320,7 @@ async def resolve(
             svc.wake_after_commit(session)
     except StaleDataError:
         raise StaleChange() from None
-    events.append(IncidentEvent(incident.id))
-    await svc.announce(events)
+    await svc.announce([*events, IncidentEvent(incident.id)])
     return Resolution(incident, [r.id for r in moved])
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from server.db.models import utcnow
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
-from server.shared.events import AccountEvent, CallEvent, IncidentEvent
+from server.shared.events import AccountEvent, CallEvent, IncidentEvent, RequestEvent
 from server.shared.services import Services
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class Hub:
         self.svc = svc
         self.renderer = renderer
         self.views: set[View] = set()
+        # The views that watch one request only, by it, and the rest: a change of a request
+        # asks only its own pages and the general ones (lists, boards) whether it concerns them.
+        self._of_request: dict[int, set[View]] = {}
+        self._general: set[View] = set()
         self.seq = 0  # changes dispatched so far (messages and deadlines that passed)
         self._memo: dict[Hashable, tuple[float, Any]] = {}
         self._dirty: set[View] = set()
@@ -72,9 +76,20 @@ class Hub:
 
     def attach(self, view: View) -> None:
         self.views.add(view)
+        one = view.watched_request()
+        if one is None:
+            self._general.add(view)
+        else:
+            self._of_request.setdefault(one, set()).add(view)
 
     def detach(self, view: View) -> None:
         self.views.discard(view)
+        self._general.discard(view)
+        one = view.watched_request()
+        if one is not None and one in self._of_request:
+            self._of_request[one].discard(view)
+            if not self._of_request[one]:
+                del self._of_request[one]
         self._dirty.discard(view)
         view.disarm()
 
@@ -89,18 +104,20 @@ class Hub:
                     view.shutdown()
             return
         self._next_change()
+        if isinstance(message, RequestEvent):
+            for view in (*self._general, *self._of_request.get(message.request_id, ())):
+                if view.concerns(message):
+                    view.pending.add(message.request_id)
+                    self._dirty.add(view)
+            self._schedule()
+            return
         for view in self.views:
             if isinstance(message, IncidentEvent):
                 if not view.concerns_incident(message):
                     continue
             elif isinstance(message, Resync):
                 view.resync = True
-            elif isinstance(message, CallEvent):
-                if not view.follows_calls:
-                    continue
-            elif view.concerns(message):
-                view.pending.add(message.request_id)
-            else:
+            elif isinstance(message, CallEvent) and not view.follows_calls:
                 continue
             self._dirty.add(view)
         self._schedule()
@@ -150,7 +167,20 @@ class Hub:
             groups: dict[Hashable, list[View]] = {}
             for view in waiting:
                 groups.setdefault(view.group(), []).append(view)
+            await self._read_ahead(waiting)
             await asyncio.gather(*(self._update(group) for group in groups.values()))
+
+    async def _read_ahead(self, views: list[View]) -> None:
+        """One change of many requests (an incident resolved) marks many pages at once: each
+        kind of page reads for all of them together. Should that fail, each reads alone."""
+        kinds: dict[type[View], list[View]] = {}
+        for view in views:
+            kinds.setdefault(type(view), []).append(view)
+        for kind, of_kind in kinds.items():
+            try:
+                await kind.read_ahead(self, of_kind)
+            except Exception:
+                log.info("live %s pages read one by one", kind.kind, exc_info=True)
 
     async def _update(self, group: list[View]) -> None:
         # One after another: the first reads, the rest find the result in the memo.
@@ -181,6 +211,15 @@ class Hub:
             cached = self._memo[key] = (now, task)
         result: T = await asyncio.shield(cached[1])
         return result
+
+    def provide(self, key: Hashable, value: object) -> None:
+        """What `shared(key, …)` would read, read already (`View.read_ahead`)."""
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(value)
+        self._memo[key] = (asyncio.get_running_loop().time(), done)
+
+    def has(self, key: Hashable) -> bool:
+        return key in self._memo
 
     def memo(self, key: Hashable, build: Callable[[], T]) -> T:
         """`build()` once per key and change: the message for one page state, a row."""

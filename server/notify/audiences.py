@@ -19,13 +19,15 @@ Nobody is told about their own action, and every recipient must be allowed to se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from server import i18n
 from server.accounts.people import actor_of
@@ -34,7 +36,7 @@ from server.i18n import gettext as _
 from server.i18n import short_time
 from server.requests import workflow
 from server.requests.labels import role_label, state_explanation, state_label
-from server.requests.timeline import active_work_order, facts_of, followers_of
+from server.requests.timeline import active_work_orders, facts_of, followers_of_all
 from server.requests.workflow import Action
 from server.shared.events import RequestEvent
 from server.shared.roles import Role
@@ -46,6 +48,9 @@ BADGE = "/static/icons/badge-72.png"
 _ACTION_KINDS = frozenset({"file", *(a.value for a in Action)})
 # The system's own warning that a deadline is near (services.deadline_watch).
 DEADLINE_WARNING = "deadline_warning"
+
+
+_Row = TypeVar("_Row", Building, Category)
 
 
 class Reason(StrEnum):
@@ -203,17 +208,23 @@ class _Member:
     devices: tuple[int, ...]  # push subscription ids, oldest first
 
 
-async def _audience(
-    session: AsyncSession, request: Request, entry: TimelineEntry, followers: frozenset[int]
-) -> list[_Member]:
-    """Everyone to tell, with their push devices, in one read. Never the actor themselves."""
-    wanted = _wanted(request, entry, followers)
-    if not wanted:
-        return []
+async def _audiences(
+    session: AsyncSession, changes: Sequence[tuple[Request, TimelineEntry, frozenset[int]]]
+) -> list[list[_Member]]:
+    """Everyone to tell about each change, with their push devices, in one read for all of
+    them, each in the order of their ids. Never the actor themselves."""
+    wanted = [_wanted(request, entry, followers) for request, entry, followers in changes]
+    people = sorted({w.user_id for group in wanted for w in group if w.user_id is not None})
+    staff = {(w.role, w.organisation_id): w for group in wanted for w in group if w.user_id is None}
+    if not people and not staff:
+        return [[] for _change in changes]
+    conditions = [w.condition() for w in staff.values()]
+    if people:
+        conditions.append(User.id.in_(people))
     rows = await session.execute(
         select(User, PushSubscription.id)
         .outerjoin(PushSubscription, PushSubscription.user_id == User.id)
-        .where(User.active.is_(True), or_(*(w.condition() for w in wanted)))
+        .where(User.active.is_(True), or_(*conditions))
         .order_by(User.id, PushSubscription.id)
     )
     devices: dict[int, list[int]] = {}
@@ -223,13 +234,40 @@ async def _audience(
         found = devices.setdefault(user.id, [])
         if subscription_id is not None:
             found.append(subscription_id)
-    members = []
-    for user in users.values():
-        if user.id == entry.actor_id:
-            continue
-        reason = next(w.reason for w in wanted if w.holds(user))
-        members.append(_Member(user, reason, tuple(devices[user.id])))
-    return members
+    members_of_staff = {
+        key: [u.id for u in users.values() if w.holds(u)] for key, w in staff.items()
+    }
+    audiences = []
+    for (_request, entry, _followers), group in zip(changes, wanted, strict=True):
+        ids = {w.user_id for w in group if w.user_id is not None and w.user_id in users}
+        for w in group:
+            if w.user_id is None:
+                ids.update(members_of_staff[(w.role, w.organisation_id)])
+        ids.discard(entry.actor_id)
+        members = []
+        for user_id in sorted(ids):
+            user = users[user_id]
+            reason = next(w.reason for w in group if w.holds(user))
+            members.append(_Member(user, reason, tuple(devices[user_id])))
+        audiences.append(members)
+    return audiences
+
+
+async def _rows_of(session: AsyncSession, model: type[_Row], ids: set[int]) -> dict[int, _Row]:
+    """These rows by id: those the session holds as they are, the others in one read."""
+    known = session.sync_session.identity_map
+    found: dict[int, _Row] = {}
+    for row_id in ids:
+        row = known.get(identity_key(model, row_id))
+        if row is not None and not inspect(row).expired:
+            found[row_id] = row
+    missing = sorted(ids - found.keys())
+    if missing:
+        found.update(
+            (row.id, row)
+            for row in await session.scalars(select(model).where(model.id.in_(missing)))
+        )
+    return found
 
 
 def _texts(
@@ -276,43 +314,70 @@ def _texts(
 
 async def notices_for(session: AsyncSession, event: RequestEvent) -> list[Notice]:
     """Everyone to tell about this event, each with their own text. Empty when nobody."""
-    entry = await what_happened(session, event)
-    if entry is None:
-        return []
-    request = await session.get(Request, entry.request_id)
-    if request is None:
-        return []
-    # A request being filed has no followers yet.
-    followers = frozenset() if entry.kind == "file" else await followers_of(session, request.id)
-    audience = await _audience(session, request, entry, followers)
-    if not audience:
-        return []
-    # A request being filed has no work order yet.
-    order = None if entry.kind == "file" else await active_work_order(session, request.id)
-    facts = facts_of(request, order, followers=followers)
-    category = await session.get(Category, request.category_id)
-    building = await session.get(Building, request.building_id)
-    assert category is not None and building is not None
-    place = building.address
-    urgency = "high" if category.emergency else "normal"
-    notices = []
-    for member in audience:
-        user = member.user
-        if not workflow.may_view(actor_of(user), facts):
-            continue
-        with speaking(user.locale):
-            title, body = _texts(member.reason, request, entry, category, place)
-        notices.append(
-            Notice(
-                user_id=user.id,
-                reason=member.reason,
-                title=title,
-                body=body,
-                url=f"/requests/{request.id}",
-                tag=topic_of(request.id),
-                urgency=urgency,
-                locale=user.locale,
-                devices=member.devices,
-            )
+    return (await notices_for_all(session, [event]))[0]
+
+
+async def notices_for_all(
+    session: AsyncSession, events: Sequence[RequestEvent]
+) -> list[list[Notice]]:
+    """`notices_for` each of these events, in reads shared by all of them: a thousand requests
+    moved together (an incident resolved) cost the statements of one."""
+    changes: list[tuple[int, Request, TimelineEntry]] = []
+    for i, event in enumerate(events):
+        entry = await what_happened(session, event)
+        request = await session.get(Request, entry.request_id) if entry is not None else None
+        if entry is not None and request is not None:
+            changes.append((i, request, entry))
+    # A request being filed has no followers nor work order yet.
+    filed = {request.id for _i, request, entry in changes if entry.kind == "file"}
+    later = [request.id for _i, request, _entry in changes if request.id not in filed]
+    followers = await followers_of_all(session, later)
+    audiences = await _audiences(
+        session,
+        [
+            (request, entry, followers.get(request.id, frozenset()))
+            for _i, request, entry in changes
+        ],
+    )
+    told = [
+        (change, audience) for change, audience in zip(changes, audiences, strict=True) if audience
+    ]
+    notices: list[list[Notice]] = [[] for _event in events]
+    if not told:
+        return notices
+    orders = await active_work_orders(
+        session, [request.id for (_i, request, _e), _a in told if request.id not in filed]
+    )
+    categories = await _rows_of(
+        session, Category, {request.category_id for (_i, request, _e), _a in told}
+    )
+    buildings = await _rows_of(
+        session, Building, {request.building_id for (_i, request, _e), _a in told}
+    )
+    for (i, request, entry), audience in told:
+        facts = facts_of(
+            request, orders.get(request.id), followers=followers.get(request.id, frozenset())
         )
+        category = categories[request.category_id]
+        building = buildings[request.building_id]
+        urgency = "high" if category.emergency else "normal"
+        for member in audience:
+            user = member.user
+            if not workflow.may_view(actor_of(user), facts):
+                continue
+            with speaking(user.locale):
+                title, body = _texts(member.reason, request, entry, category, building.address)
+            notices[i].append(
+                Notice(
+                    user_id=user.id,
+                    reason=member.reason,
+                    title=title,
+                    body=body,
+                    url=f"/requests/{request.id}",
+                    tag=topic_of(request.id),
+                    urgency=urgency,
+                    locale=user.locale,
+                    devices=member.devices,
+                )
+            )
     return notices

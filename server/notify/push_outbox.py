@@ -7,12 +7,13 @@ and a committed one cannot lose its notifications if the process dies right afte
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Request
-from server.notify.audiences import notices_for, short, topic_of
+from server.notify.audiences import notices_for_all, short, topic_of
 from server.notify.outbox import enqueue
 from server.shared.events import RequestEvent
 
@@ -34,21 +35,22 @@ def encode_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-async def write_messages(session: AsyncSession, event: RequestEvent) -> None:
+async def write_messages(session: AsyncSession, events: Sequence[RequestEvent]) -> None:
     """An outbox writer (Services.outbox_writers): one message per device to tell."""
-    notices = [n for n in await notices_for(session, event) if n.devices]
-    if not notices:
-        return
-    request = await session.get(Request, event.request_id)
-    assert request is not None
-    for notice in notices:
-        payload = encode_payload(notice.payload(request))
-        for subscription_id in notice.devices:
-            enqueue(
-                session,
-                CHANNEL,
-                subscription_id,
-                payload,
-                urgency=notice.urgency,
-                topic=topic_of(request.id),
-            )
+    for event, notices in zip(events, await notices_for_all(session, events), strict=True):
+        notices = [n for n in notices if n.devices]
+        if not notices:
+            continue
+        request = await session.get(Request, event.request_id)
+        assert request is not None
+        for notice in notices:
+            payload = encode_payload(notice.payload(request))
+            for subscription_id in notice.devices:
+                enqueue(
+                    session,
+                    CHANNEL,
+                    subscription_id,
+                    payload,
+                    urgency=notice.urgency,
+                    topic=topic_of(request.id),
+                )

@@ -12,7 +12,7 @@ cap the SMS is kept as «capped» and not sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlparse
@@ -147,9 +147,13 @@ class SmsWriter:
 
     settings: Settings
 
-    async def __call__(self, session: AsyncSession, event: RequestEvent) -> None:
+    async def __call__(self, session: AsyncSession, events: Sequence[RequestEvent]) -> None:
         if not self.settings.sms_on:
             return
+        for event in events:
+            await self._write(session, event)
+
+    async def _write(self, session: AsyncSession, event: RequestEvent) -> None:
         entry = await what_happened(session, event)
         kind = kind_of(entry) if entry is not None else None
         if entry is None or kind is None:

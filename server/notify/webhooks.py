@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -125,30 +126,34 @@ def _event_name(entry: TimelineEntry | None, event: RequestEvent) -> str:
     return "request.changed"
 
 
-async def write_messages(session: AsyncSession, event: RequestEvent) -> None:
+async def write_messages(session: AsyncSession, events: Sequence[RequestEvent]) -> None:
     """An outbox writer (Services.outbox_writers): runs inside the change's transaction."""
     rows = (await session.execute(_LISTENING)).all()
     if not rows:
         return
-    request = await session.get(Request, event.request_id)
-    if request is None:
-        return
-    entry = await session.get(TimelineEntry, event.entry_id) if event.entry_id else None
-    facts = facts_of(request, None)
-    payload: dict[str, Any] = {
-        "event": _event_name(entry, event),
-        "request_id": request.id,
-        "number": request.number,
-        "state": request.state,
-        "version": request.version,
-        "entry_id": event.entry_id,
-        "entry_kind": entry.kind if entry is not None else None,
-        "occurred_at": (entry.at if entry is not None else utcnow()).isoformat(),
-    }
-    for hook, token, org_kind in rows:
-        holder = TokenHolder(token.id, token.name, token.kind, token.organisation_id, org_kind)
-        if workflow.may_view(holder.actor, facts):
-            enqueue(session, CHANNEL, hook.id, payload)
+    holders = [
+        TokenHolder(token.id, token.name, token.kind, token.organisation_id, org_kind)
+        for _hook, token, org_kind in rows
+    ]
+    for event in events:
+        request = await session.get(Request, event.request_id)
+        if request is None:
+            continue
+        entry = await session.get(TimelineEntry, event.entry_id) if event.entry_id else None
+        facts = facts_of(request, None)
+        payload: dict[str, Any] = {
+            "event": _event_name(entry, event),
+            "request_id": request.id,
+            "number": request.number,
+            "state": request.state,
+            "version": request.version,
+            "entry_id": event.entry_id,
+            "entry_kind": entry.kind if entry is not None else None,
+            "occurred_at": (entry.at if entry is not None else utcnow()).isoformat(),
+        }
+        for (hook, _token, _kind), holder in zip(rows, holders, strict=True):
+            if workflow.may_view(holder.actor, facts):
+                enqueue(session, CHANNEL, hook.id, payload)
 
 
 # --------------------------------------------------------------------------------------------

@@ -85,6 +85,8 @@ class Step:
     reason: str
     now: datetime
     signed: SignedOrder | None = None
+    # False when many requests are moved together: their entries are written by one flush.
+    flush: bool = True
 
     async def record(self, **data: object) -> TimelineEntry:
         """Move the request to the action's next state and write the action's timeline entry."""
@@ -101,7 +103,8 @@ class Step:
             at=self.now,
         )
         self.session.add(entry)
-        await self.session.flush()
+        if self.flush:
+            await self.session.flush()
         return entry
 
 

@@ -3,10 +3,11 @@ around it pick from (categories, houses, contractors)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, case, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -33,7 +34,13 @@ from server.requests.lists import (
     previous_contractors,
     with_details,
 )
-from server.requests.timeline import QR_FLAGGED, active_work_order, facts_of, followers_of
+from server.requests.timeline import (
+    QR_FLAGGED,
+    active_work_order,
+    active_work_orders,
+    facts_of,
+    followers_of_all,
+)
 from server.requests.visibility import visible_to
 from server.requests.workflow import (
     Action,
@@ -86,34 +93,67 @@ class RequestRead:
 async def _read(
     session: AsyncSession, request_id: int, visible: ColumnElement[bool], after_entry: int
 ) -> RequestRead | None:
-    request = (
+    return (await _read_all(session, [request_id], visible, after_entry)).get(request_id)
+
+
+async def _read_all(
+    session: AsyncSession,
+    request_ids: Sequence[int],
+    visible: ColumnElement[bool],
+    after_entry: int,
+) -> dict[int, RequestRead]:
+    """`_read` of many requests in the statements of one: each read is for all of them."""
+    requests = list(
         await session.scalars(
-            with_details(select(Request).where(Request.id == request_id, visible))
-        )
-    ).first()
-    if request is None:
-        return None
-    order = await active_work_order(session, request.id, with_worker=True)
-    rating = (await session.scalars(select(Rating).where(Rating.request_id == request.id))).first()
-    followers = await followers_of(session, request.id)
-    facts = facts_of(request, order, rated=rating is not None, followers=followers)
-    timeline = list(
-        await session.scalars(
-            select(TimelineEntry)
-            .where(TimelineEntry.request_id == request.id, TimelineEntry.id > after_entry)
-            .options(
-                joinedload(TimelineEntry.actor),
-                joinedload(TimelineEntry.actor_organisation),
-            )
-            .order_by(TimelineEntry.id)
+            with_details(select(Request).where(Request.id.in_(request_ids), visible))
         )
     )
-    attachments = list(
-        await session.scalars(
-            select(Attachment).where(Attachment.request_id == request.id).order_by(Attachment.id)
+    if not requests:
+        return {}
+    ids = [request.id for request in requests]
+    orders = await active_work_orders(session, ids, with_worker=True)
+    ratings = {
+        rating.request_id: rating
+        for rating in await session.scalars(select(Rating).where(Rating.request_id.in_(ids)))
+    }
+    followers = await followers_of_all(session, ids)
+    timelines = await _owned_by(
+        session,
+        ids,
+        select(TimelineEntry)
+        .where(TimelineEntry.request_id.in_(ids), TimelineEntry.id > after_entry)
+        .options(
+            joinedload(TimelineEntry.actor),
+            joinedload(TimelineEntry.actor_organisation),
         )
+        .order_by(TimelineEntry.id),
     )
-    return RequestRead(request, order, rating, facts, timeline, attachments)
+    attachments = await _owned_by(
+        session,
+        ids,
+        select(Attachment).where(Attachment.request_id.in_(ids)).order_by(Attachment.id),
+    )
+    reads = {}
+    for request in requests:
+        order, rating = orders.get(request.id), ratings.get(request.id)
+        facts = facts_of(request, order, rated=rating is not None, followers=followers[request.id])
+        reads[request.id] = RequestRead(
+            request, order, rating, facts, timelines[request.id], attachments[request.id]
+        )
+    return reads
+
+
+Listed = TypeVar("Listed", TimelineEntry, Attachment)  # rows listed on a request page
+
+
+async def _owned_by(
+    session: AsyncSession, ids: list[int], query: Select[Listed]
+) -> dict[int, list[Listed]]:
+    """The rows of `query` by the request they belong to, in its order; every id has a list."""
+    found: dict[int, list[Listed]] = {request_id: [] for request_id in ids}
+    for row in await session.scalars(query):
+        found[row.request_id].append(row)
+    return found
 
 
 async def request_page(
@@ -133,16 +173,32 @@ async def read_request(svc: Services, request_id: int) -> RequestRead | None:
         return await _read(session, request_id, true(), 0)
 
 
+async def read_requests(svc: Services, request_ids: Sequence[int]) -> dict[int, RequestRead]:
+    """`read_request` of many at once (the live pages of one change of many requests); a
+    request that is gone is left out."""
+    async with svc.db.read() as session:
+        return await _read_all(session, request_ids, true(), 0)
+
+
 async def page_as(svc: Services, actor: Actor, read: RequestRead) -> RequestPage:
     """What `actor` sees of a request read for everyone: `workflow.may_view` is the rule
     `visible_to` writes as SQL (tests/integration/requests/test_visibility.py)."""
     if not workflow.may_view(actor, read.facts):
         raise NotFound(_("Заявка не найдена."))
+    if not CHOOSING & set(workflow.available_actions(actor, read.facts)):
+        # Nothing to pick from: no session at all (a thousand live pages render at once).
+        return await _page_of(None, actor, read)
     async with svc.db.read() as session:
         return await _page_of(session, actor, read)
 
 
-async def _page_of(session: AsyncSession, actor: Actor, read: RequestRead) -> RequestPage:
+# The actions whose forms pick from rows read for the page (contractors, organisations,
+# workers).
+CHOOSING = frozenset({Action.ASSIGN, Action.TRANSFER, Action.ROUTE, Action.ASSIGN_WORKER})
+
+
+async def _page_of(session: AsyncSession | None, actor: Actor, read: RequestRead) -> RequestPage:
+    """The page `actor` sees; `session` reads what its forms pick from (None: nothing to)."""
     request = read.request
     actions = workflow.available_actions(actor, read.facts)
     if workflow.is_follower(actor, read.facts):
@@ -170,6 +226,8 @@ async def _page_of(session: AsyncSession, actor: Actor, read: RequestRead) -> Re
         actions=actions,
         overdue=is_overdue(read.facts.state, request.due_at, utcnow()),
     )
+    if session is None or not CHOOSING & set(actions):
+        return page
     if Action.ASSIGN in actions:
         page.contractors = await contractors_of(session, request.organisation_id)
         page.contractor_loads = await contractor_loads(session, request.organisation_id, utcnow())

@@ -3,6 +3,7 @@ and the event announced after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -96,3 +97,37 @@ async def followers_of(session: AsyncSession, request_id: int) -> frozenset[int]
             select(RequestFollower.user_id).where(RequestFollower.request_id == request_id)
         )
     )
+
+
+async def active_work_orders(
+    session: AsyncSession, request_ids: Sequence[int], *, with_worker: bool = False
+) -> dict[int, WorkOrder]:
+    """`active_work_order` of many requests, in one read."""
+    if not request_ids:
+        return {}
+    query = (
+        select(WorkOrder)
+        .where(WorkOrder.request_id.in_(request_ids), WorkOrder.active.is_(True))
+        .order_by(WorkOrder.id)
+    )
+    if with_worker:
+        query = query.options(joinedload(WorkOrder.worker))
+    orders = await session.scalars(query)
+    # The newest wins, as in `active_work_order`.
+    return {order.request_id: order for order in orders}
+
+
+async def followers_of_all(
+    session: AsyncSession, request_ids: Sequence[int]
+) -> dict[int, frozenset[int]]:
+    """`followers_of` many requests, in one read; every request given has an entry."""
+    found: dict[int, set[int]] = {request_id: set() for request_id in request_ids}
+    if request_ids:
+        rows = await session.execute(
+            select(RequestFollower.request_id, RequestFollower.user_id).where(
+                RequestFollower.request_id.in_(request_ids)
+            )
+        )
+        for request_id, user_id in rows:
+            found[request_id].add(user_id)
+    return {request_id: frozenset(users) for request_id, users in found.items()}

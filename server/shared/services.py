@@ -13,9 +13,10 @@ from server.live.bus import EventBus
 from server.settings import Settings
 from server.shared.events import AccountEvent, IncidentEvent, RequestEvent
 
-# Called inside the transaction that records an event, e.g. to write push messages to the
-# outbox, so that they exist exactly when the change does.
-OutboxWriter = Callable[[AsyncSession, RequestEvent], Awaitable[None]]
+# Called inside the transaction that records events, e.g. to write push messages to the
+# outbox, so that they exist exactly when the change does. Given every event of the
+# transaction at once, so that a change of many requests reads once for all of them.
+OutboxWriter = Callable[[AsyncSession, Sequence[RequestEvent]], Awaitable[None]]
 
 # Set in `session.info` by whoever adds an outbox row, so that only a commit that wrote one
 # wakes the delivery worker.
@@ -32,14 +33,18 @@ class Services:
     outbox_committed: Callable[[], None] | None = None
 
     async def record(self, session: AsyncSession, event: RequestEvent) -> None:
-        """Write what must travel with the event, in the same transaction.
+        """Write what must travel with the event, in the same transaction."""
+        await self.record_all(session, [event])
+
+    async def record_all(self, session: AsyncSession, events: Sequence[RequestEvent]) -> None:
+        """Write what must travel with these events, in the same transaction.
 
         The change is flushed first; the writers' rows then go to the database together at
         commit (one INSERT for every message), not each before the next writer's read."""
         await session.flush()
         with session.no_autoflush:
             for writer in self.outbox_writers:
-                await writer(session, event)
+                await writer(session, events)
         self.wake_after_commit(session)
 
     def wake_after_commit(self, session: AsyncSession) -> None:

@@ -91,6 +91,11 @@ class View:
     def concerns(self, event: RequestEvent) -> bool:
         raise NotImplementedError
 
+    def watched_request(self) -> int | None:
+        """The one request whose changes alone concern this view, if so (the hub then asks
+        it about no other)."""
+        return None
+
     def concerns_incident(self, event: IncidentEvent) -> bool:
         """Only pages that show incidents care about them."""
         return False
@@ -101,6 +106,11 @@ class View:
 
     def next_due(self) -> datetime | None:
         return None
+
+    @classmethod
+    async def read_ahead(cls, hub: Hub, views: list[View]) -> None:
+        """Before a flush brings `views` (all of this kind) up to date: read for many of them
+        at once what each would read alone, and leave it with `hub.provide`."""
 
     async def start(self, hello: dict[str, Any]) -> str:
         raise NotImplementedError

@@ -51,7 +51,7 @@ async def request_snapshot(
     # One read of the request for all its audiences; each then sees what it may of it. Who
     # follows it is part of the read, so its followers make one audience of their own.
     read = await hub.shared(
-        ("request-read", request_id),
+        _read_key(request_id),
         lambda: queries.read_request(hub.svc, request_id),
         opening=opening,
     )
@@ -63,6 +63,15 @@ async def request_snapshot(
         lambda: _render(hub, viewer, read),
         opening=opening,
     )
+
+
+def _read_key(request_id: int) -> Hashable:
+    return ("request-read", request_id)
+
+
+# Requests read in one go by `RequestView.read_ahead`: a few statements each time, whatever
+# their number, and bounded so that no one statement grows too long.
+READ_AHEAD = 500
 
 
 async def _render(hub: Hub, viewer: Viewer, read: queries.RequestRead) -> RequestSnapshot | None:
@@ -141,11 +150,26 @@ class RequestView(View):
     def concerns(self, event: RequestEvent) -> bool:
         return event.request_id == self.request_id
 
+    def watched_request(self) -> int | None:
+        return self.request_id
+
     def group(self) -> Hashable:
         return (self.kind, self.audience, self.request_id)
 
     def next_due(self) -> datetime | None:
         return self.due_at
+
+    @classmethod
+    async def read_ahead(cls, hub: Hub, views: list[View]) -> None:
+        wanted = {view.request_id for view in views if isinstance(view, RequestView)}
+        ids = sorted(i for i in wanted if not hub.has(_read_key(i)))
+        if len(ids) < 2:
+            return  # one request: its pages share one read anyway
+        for start in range(0, len(ids), READ_AHEAD):
+            chunk = ids[start : start + READ_AHEAD]
+            reads = await queries.read_requests(hub.svc, chunk)
+            for request_id in chunk:
+                hub.provide(_read_key(request_id), reads.get(request_id))
 
     async def start(self, hello: dict[str, Any]) -> str:
         try:

@@ -1,21 +1,29 @@
 """A town of 37 buildings for incident tests, residents with push devices, and readers of
-what was written: push messages (as the people told), states, timelines."""
+what was written: push messages (as the people told), states, timelines; and an incident that
+already absorbed many requests, written straight to the database."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from server.db.models import (
     Building,
     BuildingSubscription,
+    Incident,
+    IncidentBuilding,
     IncidentEntry,
+    IncidentFollower,
+    IncidentRequest,
     OutboxMessage,
     PushSubscription,
     Request,
     TimelineEntry,
     User,
+    WorkOrder,
+    utcnow,
 )
 from server.db.session import Database
 from server.settings import Settings
@@ -156,3 +164,91 @@ def subscribe(settings: Settings, user_id: int, building_id: int) -> None:
             await db.dispose()
 
     run_async(go)
+
+
+TEXT = "Нет холодной воды: порыв на магистрали, устраняем"
+OPEN_STATES = ["new", "assigned", "in_progress", "rework"]
+
+
+@dataclass
+class Linked:
+    incident_id: int
+    version: int
+    moving: dict[int, int] = field(default_factory=dict)  # request → its resident
+    staying: dict[int, int] = field(default_factory=dict)  # verified: left as it is
+    follower: int = 0
+    logins: dict[int, str] = field(default_factory=dict)  # resident → login
+
+
+async def absorbing_incident(db: Database, world: World, tag: str, n: int) -> Linked:
+    """An incident of two buildings that absorbed `n` open requests (states in turn, the
+    assigned ones with a work order), one verified request and a follower; everyone has a
+    push device."""
+    now = utcnow()
+    buildings = [world.buildings["lenina12"], world.buildings["mira3"]]
+    async with db.begin() as session:
+        incident = Incident(
+            organisation_id=world.orgs["uk1"],
+            kind="emergency",
+            category_id=world.categories["leak"],
+            text=TEXT,
+            starts_at=now - timedelta(hours=1),
+            expected_end=now + timedelta(hours=2),
+        )
+        session.add(incident)
+        await session.flush()
+        session.add_all(IncidentBuilding(incident_id=incident.id, building_id=b) for b in buildings)
+        logins = [f"{tag}-{i}" for i in range(n + 2)]
+        await session.execute(
+            insert(User),
+            [
+                {"login": login, "name": login, "role": Role.RESIDENT, "password_hash": _HASH}
+                for login in logins
+            ],
+        )
+        users = list(
+            await session.scalars(select(User.id).where(User.login.in_(logins)).order_by(User.id))
+        )
+        await session.execute(
+            insert(PushSubscription),
+            [
+                {"user_id": u, "endpoint": f"https://push.example/{u}", "p256dh": "k", "auth": "a"}
+                for u in users
+            ],
+        )
+        states = [OPEN_STATES[i % len(OPEN_STATES)] for i in range(n)] + ["verified"]
+        requests = []
+        for i, (user, state) in enumerate(zip(users, states, strict=False)):
+            request = Request(
+                number=f"{tag}-{i}",
+                resident_id=user,
+                building_id=buildings[i % 2],
+                category_id=world.categories["leak"],
+                description="Нет воды",
+                source="web",
+                state=state,
+                organisation_id=world.orgs["uk1"],
+                contractor_id=world.orgs["c1"] if state != "new" else None,
+                due_at=now + timedelta(hours=2),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(request)
+            requests.append(request)
+        await session.flush()
+        session.add_all(
+            WorkOrder(request_id=r.id, contractor_id=world.orgs["c1"], token=f"{tag}-{r.id}")
+            for r in requests
+            if r.state != "new"
+        )
+        session.add_all(IncidentRequest(request_id=r.id, incident_id=incident.id) for r in requests)
+        session.add(IncidentFollower(incident_id=incident.id, user_id=users[-1]))
+        await session.flush()
+        return Linked(
+            incident.id,
+            incident.version,
+            moving={r.id: r.resident_id for r in requests[:n]},
+            staying={r.id: r.resident_id for r in requests[n:]},
+            follower=users[-1],
+            logins=dict(zip(users, logins, strict=True)),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -232,7 +232,7 @@ def test_only_a_commit_that_wrote_outbox_rows_wakes_the_worker(settings: Setting
         svc.outbox_committed = lambda: woken.append("woken")
         event = RequestEvent(request_id=1, entry_id=None)
 
-        async def writes(session: AsyncSession, event: RequestEvent) -> None:
+        async def writes(session: AsyncSession, events: Sequence[RequestEvent]) -> None:
             enqueue(session, "sms", 1, {})
 
         async with db.begin() as session:

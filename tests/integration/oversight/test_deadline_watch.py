@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,13 +60,14 @@ class Recorded:
         self.recorded: list[RequestEvent] = []
         self.announced: list[RequestEvent] = []
 
-    async def writer(self, session: AsyncSession, event: RequestEvent) -> None:
-        if event.kind != deadline_watch.KIND:
-            return  # filing the test's requests
-        # Runs inside the transaction: the entry it names is already there.
-        entry = await session.get(TimelineEntry, event.entry_id)
-        assert entry is not None and entry.kind == event.kind
-        self.recorded.append(event)
+    async def writer(self, session: AsyncSession, events: Sequence[RequestEvent]) -> None:
+        for event in events:
+            if event.kind != deadline_watch.KIND:
+                continue  # filing the test's requests
+            # Runs inside the transaction: the entry it names is already there.
+            entry = await session.get(TimelineEntry, event.entry_id)
+            assert entry is not None and entry.kind == event.kind
+            self.recorded.append(event)
 
 
 async def _scenario(world: World, body: Any) -> Any:
