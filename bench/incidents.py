@@ -56,7 +56,7 @@ from server.db.session import Database
 from server.incidents import commands
 from server.live.bus import EventBus
 from server.notify import push_outbox, webhooks
-from server.shared.events import RequestEvent
+from server.shared.events import RequestEvent, RequestsChanged
 from server.shared.roles import Actor, Role
 from server.shared.services import Services
 from tests.live_client import Browser, hello
@@ -154,11 +154,13 @@ async def _run(world: World, n: int) -> dict[str, float]:
             async with bus.subscribe() as messages:
                 ready.set()
                 async for message in messages:
-                    if isinstance(message, RequestEvent):
+                    if isinstance(message, RequestsChanged):
+                        heard.update(event.request_id for event in message.events)
+                    elif isinstance(message, RequestEvent):
                         heard.add(message.request_id)
-                        if len(heard) == n:
-                            all_heard.set()
-                            return
+                    if len(heard) == n:
+                        all_heard.set()
+                        return
 
         ready = asyncio.Event()
         listener = asyncio.create_task(listen())

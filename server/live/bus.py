@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from broadcaster import Broadcast
 
 from server.live.backends import SupervisedBackend, backend_for, split_url
-from server.shared.events import AccountEvent, CallEvent, IncidentEvent, RequestEvent
+from server.shared.events import (
+    AccountEvent,
+    CallEvent,
+    IncidentEvent,
+    RequestEvent,
+    RequestsChanged,
+)
 from server.shared.outage import Backoff
 
 log = logging.getLogger(__name__)
@@ -38,7 +44,8 @@ class Resync:
     reason: str = "reconnect"
 
 
-BusMessage = RequestEvent | AccountEvent | CallEvent | IncidentEvent | Resync
+Event = RequestEvent | RequestsChanged | AccountEvent | CallEvent | IncidentEvent
+BusMessage = Event | Resync
 
 
 def parse_message(raw: str) -> BusMessage | None:
@@ -60,6 +67,12 @@ def parse_message(raw: str) -> BusMessage | None:
     if data.get("kind") == "incident":
         incident_id = data.get("incident_id")
         return IncidentEvent(incident_id) if isinstance(incident_id, int) else None
+    if data.get("kind") == "requests":
+        try:
+            return RequestsChanged.from_rows(data["rows"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("bus: ignoring a malformed batch %.200r", raw)
+            return None
     try:
         return RequestEvent.loads(raw)
     except (TypeError, ValueError):
@@ -165,7 +178,7 @@ class EventBus:
         for subscription in list(self._subscriptions):
             subscription.deliver(message)
 
-    async def publish(self, event: RequestEvent | AccountEvent | CallEvent | IncidentEvent) -> None:
+    async def publish(self, event: Event) -> None:
         """Tell every process. Never raises; waits at most `publish_timeout`."""
         if not self._started:
             self._deliver(event)
@@ -184,7 +197,7 @@ class EventBus:
             self._paused_until = loop.time() + self.pause_after_failure
             self._fallback(event)
 
-    def _fallback(self, event: RequestEvent | AccountEvent | CallEvent | IncidentEvent) -> None:
+    def _fallback(self, event: Event) -> None:
         # This process's pages still hear of it; the others get a resync once the bus works.
         self.dropped += 1
         self._deliver(event)

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from server.db.models import utcnow
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
-from server.shared.events import AccountEvent, CallEvent, IncidentEvent, RequestEvent
+from server.shared.events import (
+    AccountEvent,
+    CallEvent,
+    IncidentEvent,
+    RequestEvent,
+    RequestsChanged,
+)
 from server.shared.services import Services
 
 if TYPE_CHECKING:
@@ -104,11 +110,14 @@ class Hub:
                     view.shutdown()
             return
         self._next_change()
-        if isinstance(message, RequestEvent):
-            for view in (*self._general, *self._of_request.get(message.request_id, ())):
-                if view.concerns(message):
-                    view.pending.add(message.request_id)
-                    self._dirty.add(view)
+        if isinstance(message, RequestEvent | RequestsChanged):
+            # Many requests of one transaction arrive as one message: one change, so the
+            # pages of all of them are brought up to date by one flush, read together.
+            for event in message.events if isinstance(message, RequestsChanged) else (message,):
+                for view in (*self._general, *self._of_request.get(event.request_id, ())):
+                    if view.concerns(event):
+                        view.pending.add(event.request_id)
+                        self._dirty.add(view)
             self._schedule()
             return
         for view in self.views:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.session import Database
 from server.live.bus import EventBus
 from server.settings import Settings
-from server.shared.events import AccountEvent, IncidentEvent, RequestEvent
+from server.shared.events import AccountEvent, IncidentEvent, RequestEvent, on_the_bus
 
 # Called inside the transaction that records events, e.g. to write push messages to the
 # outbox, so that they exist exactly when the change does. Given every event of the
@@ -59,5 +59,5 @@ class Services:
 
     async def announce(self, events: Sequence[RequestEvent | IncidentEvent]) -> None:
         """After commit: tell open pages. Failures are logged by the bus, never raised."""
-        for event in events:
-            await self.bus.publish(event)
+        for message in on_the_bus(events):
+            await self.bus.publish(message)

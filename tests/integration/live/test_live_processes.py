@@ -6,12 +6,9 @@ exactly once."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -19,31 +16,12 @@ from redis import asyncio as redis
 
 from server.live.backends import LISTEN_NAME, split_url
 from server.settings import Settings
-from tests.conftest import TEST_DB, run_async
+from tests.conftest import run_async
 from tests.live_client import Browser, Timeline, comment, entry_ids, file_request, hello, last_entry
 from tests.server_process import running_server
 from tests.world import World
 
-TEST_REDIS = os.environ.get("TEST_REDIS_URL", "")
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=["postgres", "redis"])
-def bus_url(request: pytest.FixtureRequest) -> str:
-    if not TEST_DB:
-        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
-    settings: Settings = request.getfixturevalue("settings")
-    if request.param == "postgres":
-        return settings.database_url
-    if not TEST_REDIS:
-        pytest.skip("needs Redis: set TEST_REDIS_URL")
-    # Redis pub/sub ignores database numbers: a channel of our own keeps parallel runs apart.
-    parts = urlsplit(TEST_REDIS)
-    query = urlencode(
-        [*parse_qsl(parts.query), ("channel", f"zayavka_test_{uuid.uuid4().hex[:8]}")]
-    )
-    return urlunsplit(parts._replace(query=query))
 
 
 def test_change_on_one_process_reaches_a_page_on_another_even_when_the_bus_drops(
