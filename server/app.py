@@ -103,6 +103,9 @@ def _template_engine(settings: Settings):  # type: ignore[no-untyped-def]
         )
         env.trim_blocks = True
         env.lstrip_blocks = True
+        # Templates change with a release, like the code: checking each file's time on every
+        # render cost a stat per template and fragment, thousands per change with many pages.
+        env.auto_reload = False
 
     return TemplateConfig(
         directory=WEB / "templates",

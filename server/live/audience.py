@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import NamedTuple
 
+from server.i18n import DEFAULT_LOCALE
 from server.requests.workflow import ACTIONS, VIEW_REACH, Reach, RequestFacts, is_follower
 from server.shared.roles import Actor, Role
 
@@ -33,6 +34,7 @@ class Audience(NamedTuple):
     # Followers of a request see one page without its resident's personal data, whoever
     # they are: they share it (and the owner's page never shows them).
     following: bool = False
+    locale: str = DEFAULT_LOCALE  # the language the page is in
 
 
 def reaches_of(role: Role) -> set[Reach]:
@@ -47,12 +49,13 @@ def decided_by(role: Role) -> frozenset[str]:
     return frozenset().union(*(DECIDED_BY[reach] for reach in reaches_of(role)))
 
 
-def audience_of(actor: Actor) -> Audience:
+def audience_of(actor: Actor, *, locale: str) -> Audience:
     deciding = decided_by(actor.role)
     return Audience(
         role=actor.role,
         organisation_id=actor.organisation_id if "organisation" in deciding else None,
         person_id=actor.user_id if "person" in deciding else None,
+        locale=locale,
     )
 
 
@@ -60,6 +63,8 @@ def audience_of(actor: Actor) -> Audience:
 FOLLOWERS = Audience(role=Role.RESIDENT, organisation_id=None, person_id=None, following=True)
 
 
-def request_audience(actor: Actor, request: RequestFacts) -> Audience:
+def request_audience(actor: Actor, request: RequestFacts, *, locale: str) -> Audience:
     """The audience of one request's page: its followers share one, apart from its resident."""
-    return FOLLOWERS if is_follower(actor, request) else audience_of(actor)
+    if is_follower(actor, request):
+        return FOLLOWERS._replace(locale=locale)
+    return audience_of(actor, locale=locale)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from server.db.models import utcnow
+from server.i18n import set_locale
 from server.live.bus import BusMessage, Resync
 from server.live.render import Renderer
 from server.shared.events import (
@@ -155,6 +156,7 @@ class Hub:
             self._flushing = asyncio.create_task(self._flush(), name="live-flush")
 
     async def _open(self, view: View, hello: dict[str, Any]) -> None:
+        set_locale(view.viewer.locale)  # this task's own: it renders in the page's language
         view.busy = True
         view.pending.clear()
         view.resync = False
@@ -192,7 +194,9 @@ class Hub:
                 log.info("live %s pages read one by one", kind.kind, exc_info=True)
 
     async def _update(self, group: list[View]) -> None:
-        # One after another: the first reads, the rest find the result in the memo.
+        # One after another: the first reads, the rest find the result in the memo. A group
+        # is one audience, and so one language, set for this task alone.
+        set_locale(group[0].viewer.locale)
         for view in group:
             if view not in self.views:
                 continue

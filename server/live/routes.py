@@ -20,6 +20,7 @@ from litestar.handlers import WebsocketRouteHandler
 from server.accounts.people import actor_of
 from server.accounts.sessions import forget_sign_in
 from server.db.models import User
+from server.i18n import current_locale
 from server.live.connection import RAW_SEND, Outbox, RawSend
 from server.live.hub import Hub
 from server.live.views.base import HELLO_TIMEOUT, SignedIn, View, Viewer
@@ -83,7 +84,7 @@ async def _admit(
     if allowed and Role(user.role) not in allowed:
         await socket.close(code=REFUSED)
         return None
-    viewer = Viewer(user=SignedIn.of(user), actor=actor_of(user))
+    viewer = Viewer(user=SignedIn.of(user), actor=actor_of(user), locale=current_locale())
     forget_sign_in(socket.scope)
     return viewer
 

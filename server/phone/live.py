@@ -33,7 +33,7 @@ class CallsView(View):
         return event.resident_id is not None and event.resident_id in self.residents
 
     def group(self) -> Hashable:
-        return (self.kind,)
+        return (self.kind, self.viewer.locale)
 
     async def start(self, hello: dict[str, Any]) -> str:
         self.last = ""
@@ -46,7 +46,7 @@ class CallsView(View):
         cards = await self.hub.shared(("calls",), self._read, opening=opening)
         mine = shown_to(cards, self.viewer.user.id)
         self.residents = {c.resident.id for c in mine if c.resident is not None}
-        key = ("calls-html", id(cards), tuple(c.call.id for c in mine))
+        key = ("calls-html", id(cards), self.viewer.locale, tuple(c.call.id for c in mine))
         text = self.hub.memo(key, lambda: self._render(mine))
         if text == self.last:
             return ""  # nothing this operator sees has changed

@@ -61,6 +61,7 @@ class SignedIn:
 class Viewer:
     user: SignedIn
     actor: Actor
+    locale: str  # what the page is read and rendered in, as the pages it came from
 
 
 class View:
@@ -73,7 +74,7 @@ class View:
     def __init__(self, hub: Hub, viewer: Viewer) -> None:
         self.hub = hub
         self.viewer = viewer
-        self.audience: Audience = audience_of(viewer.actor)
+        self.audience: Audience = audience_of(viewer.actor, locale=viewer.locale)
         self.outbox: Outbox | None = None
         self.greeted = False
         self.hello: dict[str, Any] | None = None

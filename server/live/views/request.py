@@ -57,7 +57,7 @@ async def request_snapshot(
     )
     if read is None:
         return None
-    audience = request_audience(viewer.actor, read.facts)
+    audience = request_audience(viewer.actor, read.facts, locale=viewer.locale)
     return await hub.shared(
         ("request", request_id, audience),
         lambda: _render(hub, viewer, read),

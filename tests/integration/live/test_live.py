@@ -118,6 +118,30 @@ def test_request_page_receives_new_entry_badge_and_its_own_actions_live(
         assert actions_in(theirs) != actions_in(message), "each viewer gets their own actions"
 
 
+def test_each_page_hears_the_change_in_its_own_language(users: Users, world: World) -> None:
+    request_id = file(users, world)
+    post(users.use("resident"), "/language", {"lang": "en"})
+    post(users.use("operator"), "/language", {"lang": "tt"})
+    sockets = {
+        who: users.use(who).websocket_connect(f"/live/requests/{request_id}", headers=ORIGIN)
+        for who in ("resident", "operator", "dispatcher")
+    }
+    with sockets["resident"], sockets["operator"], sockets["dispatcher"]:
+        for who, ws in sockets.items():
+            ws.send_text(hello(last_entry=last_entry(page(users, who, request_id))))
+            receive_until(ws, lambda m: "request-state" in m)
+
+        act(users, "dispatcher", request_id, "assign", contractor_id=world.orgs["c1"])
+
+        said = {
+            who: receive_until(ws, lambda m: "badge-assigned" in m)[0]
+            for who, ws in sockets.items()
+        }
+    assert "Contractor assigned" in said["resident"] and "Назначен" not in said["resident"]
+    assert "Подрядчы билгеләнде" in said["operator"] and "Назначен" not in said["operator"]
+    assert "Назначен подрядчик" in said["dispatcher"]
+
+
 def test_connecting_replays_what_was_missed_then_streams_each_entry_once(
     users: Users, world: World
 ) -> None:

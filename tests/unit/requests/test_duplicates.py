@@ -49,10 +49,10 @@ def test_following_opens_nothing_to_staff_of_other_organisations() -> None:
 
 def test_followers_share_one_audience_apart_from_the_resident() -> None:
     both = RequestFacts(State.NEW, OWNER, 10, followers=frozenset({FOLLOWER, STRANGER}))
-    assert request_audience(Actor(FOLLOWER, Role.RESIDENT), both) == FOLLOWERS
-    assert request_audience(Actor(STRANGER, Role.RESIDENT), both) == FOLLOWERS
-    owner = request_audience(Actor(OWNER, Role.RESIDENT), both)
-    assert owner == audience_of(Actor(OWNER, Role.RESIDENT)) and owner != FOLLOWERS
+    assert request_audience(Actor(FOLLOWER, Role.RESIDENT), both, locale="ru") == FOLLOWERS
+    assert request_audience(Actor(STRANGER, Role.RESIDENT), both, locale="ru") == FOLLOWERS
+    owner = request_audience(Actor(OWNER, Role.RESIDENT), both, locale="ru")
+    assert owner == audience_of(Actor(OWNER, Role.RESIDENT), locale="ru") and owner != FOLLOWERS
 
 
 def _request(id_: int, state: State, organisation_id: int = 10) -> Request:
