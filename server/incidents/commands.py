@@ -30,7 +30,7 @@ from server.db.models import (
     utcnow,
 )
 from server.i18n import gettext as _
-from server.incidents import notices
+from server.incidents import linking, notices
 from server.incidents.rules import (
     LINKABLE_STATES,
     Change,
@@ -239,12 +239,15 @@ async def _link_open_requests(
     return len(ids)
 
 
-async def _managed(session: AsyncSession, actor: Actor, incident_id: int) -> Incident:
+async def _managed(
+    session: AsyncSession, actor: Actor, incident_id: int, *, active: bool = True
+) -> Incident:
+    """The incident `actor` may manage; `active`: one not yet resolved."""
     incident = await session.get(Incident, incident_id)
     person = await declarer_of(session, actor)
     if incident is None or not may_manage(person, incident.organisation_id):
         raise NotFound(_("Авария не найдена."))
-    if incident.resolved_at is not None:
+    if active and incident.resolved_at is not None:
         raise InvalidInput(text=_("Авария уже устранена."))
     return incident
 
@@ -322,6 +325,20 @@ async def resolve(
         raise StaleChange() from None
     await svc.announce([*events, IncidentEvent(incident.id)])
     return Resolution(incident, [r.id for r in moved])
+
+
+async def verify_linked(svc: Services, actor: Actor, incident_id: int) -> int:
+    """The dispatcher checks at once the work on every request the resolution moved to
+    «выполнена» (their own organisation's): each then waits for its resident to confirm or
+    dispute it, as after any check. How many were checked."""
+    async with svc.db.begin() as session:
+        await _managed(session, actor, incident_id, active=False)
+        requests = await linking.linked_for(session, actor, incident_id, Action.VERIFY)
+        taken = await many.take_on_all(session, actor, Action.VERIFY, requests, "", utcnow())
+        events = [event_of(request, entry) for request, entry in taken]
+        await svc.record_all(session, events)
+    await svc.announce(events)
+    return len(events)
 
 
 async def follow(svc: Services, actor: Actor, incident_id: int) -> Incident:

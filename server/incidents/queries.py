@@ -27,8 +27,10 @@ from server.db.models import (
 )
 from server.i18n import gettext as _
 from server.i18n import local_time
+from server.incidents import linking
 from server.incidents.commands import declarer_of
 from server.incidents.rules import IncidentKind, is_overdue, may_manage, reach_of
+from server.requests.workflow import Action
 from server.shared.errors import NotFound
 from server.shared.roles import Actor, OrgKind, Role
 from server.shared.services import Services
@@ -78,6 +80,7 @@ class Page:
     addresses: list[str]
     entries: list[IncidentEntry] = field(default_factory=list)
     may_manage: bool = False
+    to_verify: int = 0  # linked requests done whose work this viewer may check at once
 
 
 def _count_of(
@@ -241,7 +244,8 @@ async def page(svc: Services, actor: Actor, incident_id: int) -> Page:
                 .order_by(IncidentEntry.id)
             )
         )
-        return Page(notices[0], addresses, entries, may_manage=True)
+        to_verify = await linking.linked_for(session, actor, incident_id, Action.VERIFY)
+        return Page(notices[0], addresses, entries, may_manage=True, to_verify=len(to_verify))
 
 
 async def served_buildings(svc: Services, actor: Actor) -> list[Building]:

@@ -146,6 +146,21 @@ async def resolve(
     return await _from_page(request, services, incident_id, _resolve)
 
 
+async def _verify(services: Services, actor: Actor, incident_id: int, data: FormMultiDict) -> str:
+    checked = await commands.verify_linked(services, actor, incident_id)
+    if not checked:
+        raise InvalidInput(requests=_("Нет выполненных заявок, которые ждут вашей проверки."))
+    return _("Выполнение подтверждено по заявкам: %(n)s. Каждый житель подтвердит свою.", n=checked)
+
+
+@post("/incidents/{incident_id:int}/verify", guards=managers)
+async def verify(
+    request: Request[Any, Any, Any], services: Services, incident_id: int
+) -> Template | Redirect | ClientRedirect:
+    """«Подтвердить выполнение» on every request the resolution moved, in one step."""
+    return await _from_page(request, services, incident_id, _verify)
+
+
 @get("/incidents/notice", guards=readers)
 async def notice(request: Request[Any, Any, Any], services: Services) -> Template:
     """The notice at the top of the filing form, for the chosen building and category."""
@@ -244,6 +259,7 @@ ROUTES = [
     incident_page,
     update,
     resolve,
+    verify,
     notice,
     mine,
     follow,

@@ -1,5 +1,6 @@
-"""A service action taken on many requests in one transaction (resolving an incident moves
-every request linked to it), in a number of statements that does not grow with them.
+"""An action taken on many requests in one transaction (resolving an incident moves every
+request linked to it, and its dispatcher then checks them all), in a number of statements that
+does not grow with them.
 
 The rules and the use cases are those of `actions.perform`: `workflow.may` decides, the
 action's use case (`actions.USE_CASES`) moves each request and builds its timeline entries, in
@@ -38,20 +39,21 @@ async def take_on_all(
     reason: str,
     now: datetime,
 ) -> list[tuple[Request, TimelineEntry]]:
-    """Take a service action on every request where the rules allow it now (the others are
-    left as they are); each moved request with its last timeline entry, both written.
+    """Take an action on every request where the rules allow it now (the others are left as
+    they are); each moved request with its last timeline entry, both written.
 
-    The entries are in `actor`'s name (whoever caused it); the rules are asked as the service,
-    which takes the action. Raises StaleChange if a request changed since it was read."""
-    assert action in SERVICE_ACTIONS
+    The entries are in `actor`'s name. The rules are asked as `actor`, or, for a service
+    action, as the service, which takes it on whoever's behalf caused it. Raises StaleChange if
+    a request changed since it was read."""
     spec = ACTIONS[action]
+    taker = SYSTEM_ACTOR if action in SERVICE_ACTIONS else actor
     orders = await active_work_orders(session, [r.id for r in requests])
     moved: list[Request] = []
     entries: list[TimelineEntry] = []
     with session.no_autoflush:
         for request in requests:
             order = orders.get(request.id)
-            if not workflow.may(SYSTEM_ACTOR, action, facts_of(request, order)):
+            if not workflow.may(taker, action, facts_of(request, order)):
                 continue
             data = ActionInput(request.version)
             step = Step(session, actor, spec, request, order, data, reason, now, flush=False)

@@ -197,3 +197,59 @@ def test_an_incident_past_its_expected_end_stands_out(world: World) -> None:
         assert re.search(rf'class="board-row overdue" data-incident-id="{incident}"', listed)
         assert figures_of(c["dispatcher"])["overdue"] == "1"
         assert figures_of(c["dispatcher"])["active"] == "1"
+
+
+def test_the_dispatcher_checks_every_resolved_request_at_once_and_each_resident_confirms(
+    world: World,
+) -> None:
+    settings = dataclasses.replace(world.settings, push_worker_in_process=False)
+    town = build_town(settings, world, NAMES)
+    app = create_app(settings)
+    affected = town.affected
+    with people(app, "dispatcher", "dispatcher2", "cityadmin", *NAMES) as c:
+        incident = incident_id_of(declare(c["dispatcher"], world, affected))
+        checked = _file(c["filer"], world, affected[1], "leak")
+        disputed = _file(c["subscriber"], world, affected[0], "leak")
+        assert "Подтвердить выполнение" not in c["dispatcher"].get(f"/incidents/{incident}").text
+
+        version = version_on(c["dispatcher"], incident)
+        response = post(c["dispatcher"], f"/incidents/{incident}/resolve", {"version": version})
+        assert response.status_code == 303, response.text[:2000]
+        page = c["subscriber"].get(f"/requests/{disputed}")
+        response = post(
+            c["subscriber"],
+            f"/requests/{disputed}/actions/dispute",
+            {"version": str(version_of(page.text)), "reason": "Воды нет"},
+        )
+        assert response.status_code == 303, response.text[:2000]
+        page = c["dispatcher"].get(f"/incidents/{incident}").text
+        assert "Подтвердить выполнение по всем заявкам (1)" in page
+        # The administration manages the incident but checks no organisation's work.
+        assert "Подтвердить выполнение" not in c["cityadmin"].get(f"/incidents/{incident}").text
+        # Another organisation's dispatcher is refused, and nothing moves.
+        assert post(c["dispatcher2"], f"/incidents/{incident}/verify").status_code == 404
+        assert state_of(settings, checked) == "done"
+
+        mark = last_outbox_id(settings)
+        response = post(c["dispatcher"], f"/incidents/{incident}/verify")
+        assert response.status_code == 303, response.text[:2000]
+        assert state_of(settings, checked) == "verified"
+        assert request_timeline(settings, checked) == ["file", "resolve_incident", "verify"]
+        assert state_of(settings, disputed) == "rework"  # the disputed one waits for its work
+        assert told_since(settings, mark) == {"filer": "state"}
+        after = c["dispatcher"].get(f"/incidents/{incident}").text
+        assert "Подтвердить выполнение по всем" not in after
+
+        # Nothing is left to check: said beside the page, nothing written.
+        again = post(c["dispatcher"], f"/incidents/{incident}/verify")
+        assert again.status_code == 422
+        assert "Нет выполненных заявок, которые ждут вашей проверки." in again.text
+
+        page = c["filer"].get(f"/requests/{checked}")
+        response = post(
+            c["filer"],
+            f"/requests/{checked}/actions/confirm",
+            {"version": str(version_of(page.text))},
+        )
+        assert response.status_code == 303, response.text[:2000]
+        assert state_of(settings, checked) == "closed"
