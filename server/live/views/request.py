@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from server.i18n import gettext as _
@@ -30,7 +31,10 @@ PIECES = (
 class RequestSnapshot:
     """One request as one audience sees it, rendered; shared by all its open pages."""
 
-    entries: list[tuple[int, str]]
+    entries: list[int]  # the timeline entries the audience sees, in order
+    # An entry's fragment, rendered when a page first needs it: most pages have all but the
+    # newest entry, and a change then renders that one alone, once for the audience.
+    entry: Callable[[int], str]
     pieces: dict[str, str]
     due_at: datetime | None  # when the request turns overdue, if it has not yet
 
@@ -92,20 +96,26 @@ async def _render(hub: Hub, viewer: Viewer, read: queries.RequestRead) -> Reques
         element_id: oob(render.block("requests/detail.html", block, context), element_id)
         for block, element_id in PIECES
     }
-    entries = [
-        (
-            entry.id,
-            render.template(
-                "requests/_timeline_entry.html",
-                {"entry": entry, "viewer_role": viewer.actor.role, "following": page.following},
-            ),
+    shown = {entry.id: entry for entry in page.timeline}
+
+    @cache
+    def entry(entry_id: int) -> str:
+        return render.template(
+            "requests/_timeline_entry.html",
+            {
+                "entry": shown[entry_id],
+                "viewer_role": viewer.actor.role,
+                "following": page.following,
+            },
         )
-        for entry in page.timeline
-    ]
+
     request = page.request
     open_work = State(request.state) in OPEN_WORK_STATES and not page.overdue
     return RequestSnapshot(
-        entries=entries, pieces=pieces, due_at=request.due_at if open_work else None
+        entries=list(shown),
+        entry=entry,
+        pieces=pieces,
+        due_at=request.due_at if open_work else None,
     )
 
 
@@ -113,14 +123,14 @@ def catch_up(snapshot: RequestSnapshot, shown: Shown) -> tuple[str, Shown]:
     """The message that brings a page showing `shown` to `snapshot`, and what it shows then."""
     parts: list[str] = []
     new = [
-        (entry_id, fragment)
-        for entry_id, fragment in snapshot.entries
+        entry_id
+        for entry_id in snapshot.entries
         if entry_id > shown.baseline and entry_id not in shown.seen
     ]
     if new:
         parts.append(
             '<ol id="timeline" hx-swap-oob="beforeend">'
-            + "".join(fragment for _, fragment in new)
+            + "".join(snapshot.entry(entry_id) for entry_id in new)
             + "</ol>"
         )
     sent = dict(shown.pieces)
@@ -132,7 +142,7 @@ def catch_up(snapshot: RequestSnapshot, shown: Shown) -> tuple[str, Shown]:
                 parts.append(fragment)
     after = Shown(
         baseline=shown.baseline,
-        seen=shown.seen | {entry_id for entry_id, _ in new},
+        seen=shown.seen | set(new),
         pieces=tuple(sorted(sent.items())),
     )
     return "\n".join(parts), after
