@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
@@ -103,11 +104,15 @@ async def incident_page(
     return render(request, "incidents/detail.html", context)
 
 
+# A change asked by a form on the incident's page: what it did, in the person's words.
+PageChange = Callable[[Services, Actor, int, FormMultiDict], Awaitable[str]]
+
+
 async def _from_page(
     request: Request[Any, Any, Any],
     services: Services,
     incident_id: int,
-    change: Callable[[Services, Actor, int, FormMultiDict], Awaitable[str]],
+    change: PageChange,
 ) -> Template | Redirect | ClientRedirect:
     """A change asked on the incident's page: back to the page with what `change` says it did,
     or the page again with what was wrong in the form."""
@@ -126,24 +131,10 @@ async def _revise(services: Services, actor: Actor, incident_id: int, data: Form
     return _("Изменения сообщены жителям.")
 
 
-@post("/incidents/{incident_id:int}/update", guards=managers)
-async def update(
-    request: Request[Any, Any, Any], services: Services, incident_id: int
-) -> Template | Redirect | ClientRedirect:
-    return await _from_page(request, services, incident_id, _revise)
-
-
 async def _resolve(services: Services, actor: Actor, incident_id: int, data: FormMultiDict) -> str:
     form = ResolveForm.parse(data)
     done = await commands.resolve(services, actor, incident_id, form.version)
     return _("Авария устранена. Заявок выполнено: %(n)s.", n=len(done.moved))
-
-
-@post("/incidents/{incident_id:int}/resolve", guards=managers)
-async def resolve(
-    request: Request[Any, Any, Any], services: Services, incident_id: int
-) -> Template | Redirect | ClientRedirect:
-    return await _from_page(request, services, incident_id, _resolve)
 
 
 async def _verify(services: Services, actor: Actor, incident_id: int, data: FormMultiDict) -> str:
@@ -153,12 +144,22 @@ async def _verify(services: Services, actor: Actor, incident_id: int, data: Form
     return _("Выполнение подтверждено по заявкам: %(n)s. Каждый житель подтвердит свою.", n=checked)
 
 
-@post("/incidents/{incident_id:int}/verify", guards=managers)
-async def verify(
-    request: Request[Any, Any, Any], services: Services, incident_id: int
-) -> Template | Redirect | ClientRedirect:
-    """«Подтвердить выполнение» on every request the resolution moved, in one step."""
-    return await _from_page(request, services, incident_id, _verify)
+def _page_form(name: str, change: PageChange) -> HTTPRouteHandler:
+    """The route of one form on the incident's page: POST /incidents/{id}/`name`."""
+
+    @post(f"/incidents/{{incident_id:int}}/{name}", guards=managers, name=f"incident-{name}")
+    async def changed(
+        request: Request[Any, Any, Any], services: Services, incident_id: int
+    ) -> Template | Redirect | ClientRedirect:
+        return await _from_page(request, services, incident_id, change)
+
+    return changed
+
+
+update = _page_form("update", _revise)
+resolve = _page_form("resolve", _resolve)
+# «Подтвердить выполнение» on every request the resolution moved, in one step.
+verify = _page_form("verify", _verify)
 
 
 @get("/incidents/notice", guards=readers)
