@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -292,20 +293,12 @@ async def _insert_request(
         contact_phone=contact,
         state=State.NEW,
         organisation_id=organisation_id,
-        contractor_id=None,
         due_at=due_at(now, rule),
         created_at=now,
         updated_at=now,
-        assigned_at=None,
-        done_at=None,
-        closed_at=None,
-        due_warned_at=None,
-        rework_count=0,
         idempotency_key=key,
         latitude=form.latitude,
         longitude=form.longitude,
-        version=1,
-        duplicate_of_id=None,
     )
     entry = timeline_entry(
         request,
@@ -374,8 +367,20 @@ def _write_query(dialect: str) -> list[Executable]:
 _WRITE_QUERIES = {d: _write_query(d) for d in ("postgresql", "sqlite")}
 
 
+def _as_written(row: Request) -> None:
+    """Every column the constructor left out takes what the INSERT writes for it (its scalar
+    default, else NULL): the object then stands for the stored row without being read back."""
+    state = inspect(row)
+    for attribute in row.__mapper__.column_attrs:
+        if attribute.key not in state.dict:
+            default = attribute.columns[0].default
+            scalar = default is not None and default.is_scalar
+            setattr(row, attribute.key, default.arg if scalar else None)
+
+
 async def _write(session: AsyncSession, request: Request, entry: TimelineEntry) -> int:
     """Insert both; the entry's id."""
+    _as_written(request)
     params = {
         f"new_request_{column.name}": getattr(request, attribute.key)
         for attribute in Request.__mapper__.column_attrs
